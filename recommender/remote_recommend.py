@@ -20,7 +20,7 @@ from recommender.recommendation import (
     SOURCE_REMOTE,
     Recommendation,
 )
-from recommender.remote_client import CircuitBreaker, RemoteClient, build_request
+from recommender.remote_client import CircuitBreaker, RemoteClient, RemoteRequest, build_request
 from recommender.remote_protocol import RemoteAnswer, normalise_artist_title
 from recommender.remote_settings import get_token
 from recommender.settings import Settings
@@ -31,6 +31,8 @@ LocalRecommender = Callable[..., list[Recommendation]]
 """`local_fn(store, n=...) -> list[Recommendation]`, e.g. `recommender.recommend.recommend`."""
 
 _SELECT = "SELECT " + ", ".join(TRACK_COLUMNS) + " FROM tracks"
+OVERFETCH = 3
+"""Ask the service for this many times n items: only some will be in the user's library."""
 log = logging.getLogger(__name__)
 
 
@@ -127,6 +129,25 @@ def match_answer(store: Store, answer: RemoteAnswer) -> list[Recommendation]:
     return out
 
 
+# --- the preview and the call ---------------------------------------------------------------------
+
+
+def preview_request(
+    store: Store,
+    settings: Settings,
+    n: int = 20,
+    *,
+    endpoint: str | None = None,
+    data_dir: Path | None = None,
+) -> RemoteRequest:
+    """The request `recommend_with_fallback(store, settings, n)` would send now, sending nothing.
+
+    Show `.preview()` (HTTP text, token hidden) or `.payload` (the JSON body) in the settings.
+    """
+    token = get_token(data_dir or store.path.parent)
+    return build_request(store, settings, token, k=n * OVERFETCH, endpoint=endpoint)
+
+
 # --- the call ------------------------------------------------------------------------------------
 
 
@@ -159,7 +180,9 @@ def recommend_with_fallback(
     try:
         if token is None:
             token = get_token(data_dir or store.path.parent)
-        request = build_request(store, settings, token, k=n, seeds=seeds, endpoint=endpoint)
+        request = build_request(
+            store, settings, token, k=n * OVERFETCH, seeds=seeds, endpoint=endpoint
+        )
         own_client = client is None
         client = client or RemoteClient()
         try:

@@ -158,14 +158,13 @@ def run_status(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_preview(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.remote_client import build_request
-    from recommender.remote_settings import get_token
+    from recommender.remote_recommend import preview_request
 
     endpoint = args.endpoint or ctx.settings.remote_endpoint
     if not endpoint:
         raise UsageError("no service address: give --endpoint URL or run tonearm remote enable")
-    request = build_request(
-        ctx.store, ctx.settings, get_token(ctx.data_dir), k=args.n, endpoint=endpoint
+    request = preview_request(
+        ctx.store, ctx.settings, args.n, endpoint=endpoint, data_dir=ctx.data_dir
     )
     if args.json:
         print_json(
