@@ -105,10 +105,6 @@ class Health(BaseModel):
     users: int
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class Guard:
     """ASGI layer: loopback-only mode, request size cap, protocol header, one JSON log line."""
 
@@ -146,19 +142,32 @@ class Guard:
             if length and (not length.isdigit() or int(length) > MAX_REQUEST_BYTES):
                 await _plain(send_logged, 413, f"requests are limited to {MAX_REQUEST_BYTES} bytes")
                 return
-            seen = {"bytes": 0}
-
-            async def receive_capped() -> dict:
+            # Read the whole body here (it is small by protocol) so that a chunked upload past
+            # the cap is refused with 413 before FastAPI sees any of it.
+            body = bytearray()
+            more = True
+            while more:
                 message = await receive()
-                seen["bytes"] += len(message.get("body", b""))
-                if seen["bytes"] > MAX_REQUEST_BYTES:
-                    raise _TooLarge
-                return message
+                if message["type"] != "http.request":
+                    await self.app(scope, receive, send_logged)
+                    return
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > MAX_REQUEST_BYTES:
+                    await _plain(
+                        send_logged, 413, f"requests are limited to {MAX_REQUEST_BYTES} bytes"
+                    )
+                    return
+            replayed = False
 
-            try:
-                await self.app(scope, receive_capped, send_logged)
-            except _TooLarge:
-                await _plain(send_logged, 413, f"requests are limited to {MAX_REQUEST_BYTES} bytes")
+            async def replay() -> dict:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": bytes(body), "more_body": False}
+                return await receive()
+
+            await self.app(scope, replay, send_logged)
         finally:
             log.info(
                 "request",
