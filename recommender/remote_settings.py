@@ -88,6 +88,18 @@ def reset_user_id(settings: Settings) -> str:
     return settings.remote_user_id
 
 
+def describe_remote(settings: Settings, data_dir: Path) -> dict[str, object]:
+    """The remote settings as plain data, for the settings page and `tonearm remote status`."""
+    return {
+        "enabled": settings.remote_enabled,
+        "endpoint": settings.remote_endpoint or None,
+        "share_history": settings.remote_share_history,
+        "user_id": settings.remote_user_id or None,
+        "token_set": get_token(data_dir) is not None,
+        "token_storage": token_storage(data_dir),
+    }
+
+
 # --- the token ---------------------------------------------------------------------------------
 
 

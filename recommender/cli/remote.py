@@ -93,21 +93,34 @@ def remote_recommendations(
     )
 
 
+def print_outcome(outcome: RemoteOutcome, *, as_json: bool) -> None:
+    """Print a RemoteOutcome: `--json` gives {"source", "reason", "recommendations": [...]}."""
+    if as_json:
+        print_json(
+            {
+                "source": outcome.source,
+                "reason": outcome.reason,
+                "recommendations": [r.to_json() for r in outcome.recommendations],
+            }
+        )
+        return
+    print(f"source: {outcome.source} ({outcome.reason})")
+    for rank, rec in enumerate(outcome.recommendations, 1):
+        track = rec.track
+        artist = track.artist if track is not None else rec.artist
+        title = track.display_title if track is not None else rec.title
+        tag = "" if rec.playable else "  [discover: not in your library]"
+        reason = f"  ({rec.reasons[0]})" if rec.reasons else ""
+        print(f"{rank:>3}. [{rec.source}] {artist or '?'} – {title or '?'}{tag}{reason}")
+
+
 # --- handlers ----------------------------------------------------------------------------------
 
 
 def _settings_json(ctx: Context) -> dict[str, object]:
-    from recommender.remote_settings import get_token, token_storage
+    from recommender.remote_settings import describe_remote
 
-    s = ctx.settings
-    return {
-        "enabled": s.remote_enabled,
-        "endpoint": s.remote_endpoint or None,
-        "share_history": s.remote_share_history,
-        "user_id": s.remote_user_id or None,
-        "token_set": get_token(ctx.data_dir) is not None,
-        "token_storage": token_storage(ctx.data_dir),
-    }
+    return describe_remote(ctx.settings, ctx.data_dir)
 
 
 def _print_settings(info: dict[str, object]) -> None:

@@ -45,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="uvicorn worker processes; each loads the same read-only model",
     )
     parser.add_argument("--neighbours", type=int, default=50, help="neighbours kept per item")
+    parser.add_argument(
+        "--save-model",
+        metavar="FILE",
+        help="only build the model and save it as FILE (.npz) for running uvicorn yourself",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     parser.set_defaults(func=run_serve)
 
@@ -64,7 +69,7 @@ def run_serve(args: argparse.Namespace, ctx: object) -> int:
     from recommender.server.model import build_model_from_files
 
     token = args.token or os.environ.get(ENV_TOKEN) or None
-    if token is None and not is_loopback_host(args.host):
+    if token is None and not is_loopback_host(args.host) and not args.save_model:
         raise UsageError(
             f"refusing to serve on {args.host} without a token; give --token, or bind 127.0.0.1"
         )
@@ -77,6 +82,10 @@ def run_serve(args: argparse.Namespace, ctx: object) -> int:
         f"{model.listens:,} listens, built in {time.monotonic() - started:.1f} s",
         file=sys.stderr,
     )
+    if args.save_model:
+        model.save(Path(args.save_model))
+        print(f"saved {args.save_model}", file=sys.stderr)
+        return 0
     with tempfile.TemporaryDirectory(prefix="tonearm-serve-") as tmp:
         path = Path(tmp) / "model.npz"
         model.save(path)

@@ -78,3 +78,25 @@ def test_enable_needs_an_endpoint_and_disable_turns_off():
     enable_remote(settings, "https://rec.example")
     disable_remote(settings)
     assert not settings.remote_enabled
+
+
+def test_token_goes_to_the_keyring_when_there_is_one(tmp_path, monkeypatch):
+    saved: dict[tuple[str, str], str] = {}
+
+    class FakeKeyring:
+        def set_password(self, service, user, value):
+            saved[(service, user)] = value
+
+        def get_password(self, service, user):
+            return saved.get((service, user))
+
+        def delete_password(self, service, user):
+            saved.pop((service, user), None)
+
+    monkeypatch.setattr("recommender.remote_settings._keyring", lambda: FakeKeyring())
+    (tmp_path / TOKEN_FILE).write_text("old")
+    assert set_token(tmp_path, "s3cret") == "system keyring"
+    assert not (tmp_path / TOKEN_FILE).exists()  # no stale copy left in a file
+    assert get_token(tmp_path) == "s3cret"
+    clear_token(tmp_path)
+    assert saved == {} and get_token(tmp_path) is None

@@ -104,3 +104,50 @@ def test_reset_id_and_share_history(data_dir):
     run(data_dir, "share-history", "on")
     settings = Settings.load(data_dir)
     assert settings.remote_user_id != before and settings.remote_share_history
+
+
+def test_recommend_glue_names_the_source_in_json(data_dir, capsys):
+    from recommender.cli.context import Context
+    from recommender.cli.remote import print_outcome, remote_recommendations
+
+    answer = valid_answer(
+        [
+            {
+                "artist": "band",
+                "title": "TUNE",
+                "mbid": None,
+                "score": 1.0,
+                "reason": "fans of Band",
+            },
+            {"artist": "New", "title": "Song", "mbid": None, "score": 0.5, "reason": "new to you"},
+        ]
+    )
+    server = FakeServer(respond(200, answer))
+    ctx = Context(data_dir=data_dir)
+    try:
+        outcome = remote_recommendations(ctx, 1, endpoint=server.url, local_fn=lambda s, n: [])
+        print_outcome(outcome, as_json=True)
+    finally:
+        server.stop()
+        ctx.close()
+    out = json.loads(capsys.readouterr().out)
+    assert out["source"] == "remote"
+    assert [(r["title"], r["playable"], r["source"]) for r in out["recommendations"]] == [
+        ("Tune", True, "remote"),
+        ("Song", False, "remote"),
+    ]
+
+
+def test_recommend_glue_answers_locally_when_off(data_dir, capsys):
+    from recommender.cli.context import Context
+    from recommender.cli.remote import print_outcome, remote_recommendations
+
+    ctx = Context(data_dir=data_dir)
+    try:
+        outcome = remote_recommendations(ctx, 3)
+        print_outcome(outcome, as_json=False)
+    finally:
+        ctx.close()
+    captured = capsys.readouterr()
+    assert outcome.source == "local" and "remote service is off" in captured.err
+    assert captured.out.startswith("source: local")
