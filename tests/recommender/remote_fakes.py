@@ -271,3 +271,12 @@ def endless_body(sock: socket.socket, _raw: bytes, stopping: threading.Event) ->
     while not stopping.is_set() and sent < 64 * 1024 * 1024:
         sock.sendall(chunk)
         sent += len(chunk)
+
+
+def drip(sock: socket.socket, _raw: bytes, stopping: threading.Event) -> None:
+    """A 200 whose body arrives one byte every 0.1 s: each read is quick, the whole never ends."""
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+    for _ in range(200):
+        if stopping.wait(0.1):
+            return
+        sock.sendall(b" ")

@@ -12,6 +12,7 @@ from remote_fakes import (
     FakeServer,
     add_plays,
     add_track,
+    drip,
     endless_body,
     hang,
     local_recommender,
@@ -95,6 +96,7 @@ BAD_ANSWERS = {
         302, b"", extra=(("Location", "http://evil.example/music/recommend"),)
     ),
     "hang": hang,
+    "slow drip": drip,
     "endless body": endless_body,
     "NaN score": respond(
         200, valid_answer([{"artist": "a", "title": "b", "score": 1}]).replace(b"1}]", b"NaN}]")
@@ -114,6 +116,7 @@ EXPECTED_REASON = {
     "not json content": "not JSON",
     "redirect to another host": "evil.example",
     "hang": "in time",
+    "slow drip": "did not finish its answer in time",
     "endless body": "stopped reading",
     "NaN score": "malformed JSON",
     "too many items": "items",
