@@ -61,7 +61,7 @@ class RemoteAnswer:
 # --- normalised keys ------------------------------------------------------------------------
 
 _BRACKETS_RE = re.compile(r"[\(\[][^\)\]]*[\)\]]")
-_FEAT_RE = re.compile(r"\s+(feat\.?|featuring|ft\.?|with)\s+.*$")
+_FEAT_RE = re.compile(r"\s+(feat\.?|featuring|ft\.)\s+.*$")
 _DASH_SUFFIX_RE = re.compile(
     r"\s+-\s+.*\b(remaster(ed)?|live|mono|stereo|version|edit|mix|demo)\b.*$"
 )
@@ -69,8 +69,11 @@ _NON_WORD_RE = re.compile(r"[^\w]+")
 
 
 def _normalise_text(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = text or ""
+    if not text.isascii():  # strip accents: "Beyoncé" matches "Beyonce"
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold()
     text = text.replace("&", " and ")
     text = _BRACKETS_RE.sub(" ", text)
     text = _FEAT_RE.sub("", text)

@@ -100,8 +100,11 @@ def read_listens(paths: Iterable[Path], digest: hashlib._Hash | None = None) -> 
             log.warning("skipped %d unusable lines in %s", bad, path)
 
 
-def item_key(listen: Listen, mbid_by_name: dict[str, str]) -> str:
-    """MusicBrainz id when known (directly or by another listen of the same name), else the name."""
-    name = normalise_artist_title(listen.artist, listen.title)
+def item_key(listen: Listen, mbid_by_name: dict[str, str], name: str | None = None) -> str:
+    """MusicBrainz id when known (directly or by another listen of the same name), else the name.
+
+    `name` is the listen's normalised artist + title when the caller has it already.
+    """
+    name = normalise_artist_title(listen.artist, listen.title) if name is None else name
     mbid = listen.mbid or mbid_by_name.get(name)
     return f"mbid:{mbid}" if mbid else f"name:{name}"

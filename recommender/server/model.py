@@ -189,12 +189,15 @@ def build_model(
     rows = list(listens)
     if not rows:
         raise UsageError("the listens file has no usable listens (each needs artist and title)")
+    names: dict[tuple[str, str], str] = {}  # listens repeat: normalise each spelling once
+    for listen in rows:
+        pair = (listen.artist, listen.title)
+        if pair not in names:
+            names[pair] = normalise_artist_title(*pair)
     mbid_by_name: dict[str, str] = {}
     for listen in rows:
         if listen.mbid:
-            mbid_by_name.setdefault(
-                normalise_artist_title(listen.artist, listen.title), listen.mbid
-            )
+            mbid_by_name.setdefault(names[listen.artist, listen.title], listen.mbid)
     item_ids: dict[str, int] = {}
     user_ids: dict[str, int] = {}
     artists: list[str] = []
@@ -204,7 +207,7 @@ def build_model(
     u_idx = np.empty(len(rows), dtype=np.int32)
     i_idx = np.empty(len(rows), dtype=np.int32)
     for n, listen in enumerate(rows):
-        key = item_key(listen, mbid_by_name)
+        key = item_key(listen, mbid_by_name, names[listen.artist, listen.title])
         item = item_ids.get(key)
         if item is None:
             item = item_ids[key] = len(item_ids)
