@@ -8,7 +8,15 @@ import socket
 import time
 
 import pytest
-from remote_fakes import (
+
+from recommender.errors import RemoteError, UsageError
+from recommender.recommendation import SOURCE_LOCAL, SOURCE_REMOTE
+from recommender.remote_client import CircuitBreaker, RemoteClient, build_request
+from recommender.remote_recommend import recommend_with_fallback
+from recommender.remote_settings import enable_remote
+from recommender.settings import Settings
+from recommender.store import open_store
+from tests.recommender.remote_fakes import (
     FakeServer,
     add_plays,
     add_track,
@@ -19,14 +27,6 @@ from remote_fakes import (
     respond,
     valid_answer,
 )
-
-from recommender.errors import RemoteError, UsageError
-from recommender.recommendation import SOURCE_LOCAL, SOURCE_REMOTE
-from recommender.remote_client import CircuitBreaker, RemoteClient, build_request
-from recommender.remote_recommend import recommend_with_fallback
-from recommender.remote_settings import enable_remote
-from recommender.settings import Settings
-from recommender.store import open_store
 
 TOTAL_S = 1.0
 SLACK_S = 0.8

@@ -7,7 +7,6 @@ import time
 
 import httpx
 import pytest
-from remote_fakes import ServerProcess, add_plays, add_track, local_recommender, write_listens
 
 from recommender.errors import RemoteError
 from recommender.recommendation import SOURCE_BLENDED, SOURCE_LOCAL, SOURCE_REMOTE
@@ -17,6 +16,13 @@ from recommender.remote_recommend import recommend_with_fallback
 from recommender.remote_settings import enable_remote
 from recommender.settings import Settings
 from recommender.store import open_store
+from tests.recommender.remote_fakes import (
+    ServerProcess,
+    add_plays,
+    add_track,
+    local_recommender,
+    write_listens,
+)
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -168,7 +174,7 @@ def test_server_without_token_refuses_to_bind_beyond_loopback(listens):
     import subprocess
     import sys
 
-    from remote_fakes import REPO_ROOT
+    from tests.recommender.remote_fakes import REPO_ROOT
 
     result = subprocess.run(
         [
@@ -191,7 +197,7 @@ def test_server_without_token_refuses_to_bind_beyond_loopback(listens):
 
 
 def test_health_check_fails_cleanly_when_nothing_listens(client):
-    from remote_fakes import free_port
+    from tests.recommender.remote_fakes import free_port
 
     with pytest.raises(RemoteError, match="cannot reach"):
         client.health(f"http://127.0.0.1:{free_port()}")

@@ -5,17 +5,13 @@ from __future__ import annotations
 import io
 import json
 import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from remote_fakes import FakeServer, add_plays, add_track, respond, valid_answer
 
 from recommender.cli.main import main
 from recommender.settings import Settings
 from recommender.store import open_store
+from tests.recommender.remote_fakes import FakeServer, add_plays, add_track, respond, valid_answer
 
 
 @pytest.fixture(autouse=True)

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from remote_fakes import write_listens
 
 from recommender.server.listens import Listen, parse_listen, read_listens
 from recommender.server.model import build_model, build_model_from_files, load_model
+from tests.recommender.remote_fakes import write_listens
 
 MBID = "11111111-2222-4333-8444-555555555555"
 
