@@ -153,13 +153,17 @@ def test_server_refuses_oversized_requests_even_when_chunked(server):
     assert sized.status_code == 413 and chunked.status_code == 413
 
 
-def test_server_stopped_mid_use_gives_local_answer_within_timeout(listens, store, client):
+@pytest.mark.parametrize("how", ["terminate", "kill"])
+def test_server_stopped_mid_use_gives_local_answer_within_timeout(listens, store, client, how):
     proc = ServerProcess(listens)
     try:
         settings = _settings(proc.url)
         kwargs = dict(local_fn=local_recommender(), client=client, breaker=CircuitBreaker(None))
         first = recommend_with_fallback(store, settings, 5, **kwargs)
         assert first.source in (SOURCE_REMOTE, SOURCE_BLENDED)
+        # the client keeps its connection open: the next call finds it dead and must recover
+        getattr(proc.proc, how)()
+        proc.proc.wait(timeout=10)
     finally:
         proc.stop()
     started = time.monotonic()
