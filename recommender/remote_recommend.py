@@ -166,9 +166,9 @@ def recommend_with_fallback(
 ) -> RemoteOutcome:
     """Up to n playable recommendations (remote first, topped up locally) plus "discover" items.
 
-    `endpoint` overrides the configured address for this call (it still needs the switch on, or
-    an explicit endpoint); the token comes from `token`, else the keyring or token file. The
-    breaker defaults to one persisted in the store.
+    `endpoint` (from `recommend --endpoint URL`) asks that address for this one call even while
+    the switch is off: the user asked for it explicitly. The token comes from `token`, else the
+    keyring or token file; the breaker defaults to one persisted in the store.
     """
     local_fn = local_fn or default_local_recommender()
     if not (settings.remote_enabled or endpoint):
