@@ -95,6 +95,7 @@ BAD_ANSWERS = {
     "redirect to another host": respond(
         302, b"", extra=(("Location", "http://evil.example/music/recommend"),)
     ),
+    "gzip answer": respond(200, b"\x1f\x8b", extra=(("Content-Encoding", "gzip"),)),
     "hang": hang,
     "slow drip": drip,
     "endless body": endless_body,
@@ -115,6 +116,7 @@ EXPECTED_REASON = {
     "wrong protocol": "protocol 2",
     "not json content": "not JSON",
     "redirect to another host": "evil.example",
+    "gzip answer": "compressed",
     "hang": "in time",
     "slow drip": "did not finish its answer in time",
     "endless body": "stopped reading",
