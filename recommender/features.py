@@ -63,14 +63,35 @@ class AudioInfo:
     channels: int
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale: linear below 1 kHz, logarithmic above (librosa's default)."""
+    hz = np.asarray(hz, dtype=np.float64)
+    linear = hz / (200.0 / 3)
+    log_part = 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
+    return np.where(hz >= 1000.0, log_part, linear)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    linear = mel * (200.0 / 3)
+    log_part = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0))
+    return np.where(mel >= 15.0, log_part, linear)
+
+
 @functools.cache
 def mel_filterbank() -> np.ndarray:
-    """(N_MELS, N_FFT // 2 + 1) float32 Slaney mel filterbank, built once per process."""
-    import librosa  # slow import, only paid once
-
-    return librosa.filters.mel(
-        sr=SAMPLE_RATE_HZ, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN_HZ, fmax=FMAX_HZ
-    ).astype(np.float32)
+    """(N_MELS, N_FFT // 2 + 1) float32 Slaney-normalised triangles, equal to librosa's
+    ``filters.mel`` defaults; built here so analysis never pays librosa's import time."""
+    fft_hz = np.linspace(0, SAMPLE_RATE_HZ / 2, N_FFT // 2 + 1)
+    mel_pts = np.linspace(_hz_to_mel(FMIN_HZ), _hz_to_mel(FMAX_HZ), N_MELS + 2)
+    edges_hz = _mel_to_hz(mel_pts)
+    widths = np.diff(edges_hz)
+    ramps = edges_hz[:, None] - fft_hz[None, :]
+    lower = -ramps[:-2] / widths[:-1, None]
+    upper = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0, np.minimum(lower, upper))
+    weights *= (2.0 / (edges_hz[2:] - edges_hz[:-2]))[:, None]
+    return weights.astype(np.float32)
 
 
 @functools.cache
@@ -219,11 +240,10 @@ def _fit_patch(audio: np.ndarray) -> np.ndarray:
     return np.tile(audio, reps)[:PATCH_SAMPLES]
 
 
-def track_patches(path: Path, info: AudioInfo | None = None) -> np.ndarray:
-    """(patches, N_MELS, PATCH_FRAMES) float32 log-mel patches for one file.
+def decode_excerpts(path: Path, info: AudioInfo | None = None) -> list[np.ndarray]:
+    """The N_EXCERPTS mono 16 kHz excerpts analysis listens to (the decode stage).
 
-    Raises AnalysisError for a file that cannot be decoded, one shorter than MIN_TRACK_S, or
-    one that is silent where we listened.
+    Raises AnalysisError for a file that cannot be decoded or is shorter than MIN_TRACK_S.
     """
     path = Path(path)
     try:
@@ -232,14 +252,31 @@ def track_patches(path: Path, info: AudioInfo | None = None) -> np.ndarray:
         raise AnalysisError(f"cannot read {path.name}: {exc}") from exc
     if info.duration_s < MIN_TRACK_S:
         raise AnalysisError(f"too short ({info.duration_s:.2f} s) to analyse")
-    excerpts = read_excerpts(path, excerpt_starts_s(info.duration_s), PATCH_S)
+    try:
+        return read_excerpts(path, excerpt_starts_s(info.duration_s), PATCH_S)
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AnalysisError(f"cannot decode {path.name}: {exc}") from exc
+
+
+def patches_from_excerpts(excerpts: list[np.ndarray]) -> np.ndarray:
+    """(patches, N_MELS, PATCH_FRAMES) log-mel of the audible excerpts (the features stage).
+
+    Raises AnalysisError when nothing was decoded or everything heard is silent.
+    """
     excerpts = [e for e in excerpts if e.shape[0] >= SAMPLE_RATE_HZ * MIN_TRACK_S / 2]
     if not excerpts:
         raise AnalysisError("decoded no audio")
     loud = [e for e in excerpts if float(np.sqrt(np.mean(e**2))) > SILENCE_RMS]
     if not loud:
         raise AnalysisError("silent")
+    if not all(np.isfinite(e).all() for e in loud):
+        raise AnalysisError("decoder returned invalid samples")
     return np.stack([log_mel(_fit_patch(e)) for e in loud])
+
+
+def track_patches(path: Path, info: AudioInfo | None = None) -> np.ndarray:
+    """Decode and turn one file into log-mel patches; AnalysisError says why not."""
+    return patches_from_excerpts(decode_excerpts(path, info))
 
 
 def full_track_log_mel(path: Path) -> np.ndarray:

@@ -74,8 +74,8 @@ def train(args: argparse.Namespace) -> dict:
         optimiser.step()
         if step % 50 == 0 or step == args.steps - 1:
             elapsed = time.perf_counter() - train_started
-            history.append({"step": step, "loss": round(float(loss), 4), "s": round(elapsed, 1)})
-            print(f"step {step:>5}  loss {float(loss):.4f}  {elapsed:>6.0f} s", flush=True)
+            history.append({"step": step, "loss": round(loss.item(), 4), "s": round(elapsed, 1)})
+            print(f"step {step:>5}  loss {loss.item():.4f}  {elapsed:>6.0f} s", flush=True)
     train_s = time.perf_counter() - train_started
 
     out: Path = args.out
