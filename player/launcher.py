@@ -1,0 +1,35 @@
+"""The `tonearm` command: with no subcommand it opens the desktop app, else runs the CLI.
+
+Kept free of Qt imports so `tonearm --help`, `--version` and every subcommand work without a
+display or Qt's libraries.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from recommender.cli.main import build_parser
+from recommender.cli.main import main as cli_main
+
+
+def _wants_cli(argv: Sequence[str]) -> bool:
+    """A subcommand, --help or --version anywhere means the headless CLI."""
+    commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    return any(a in commands or a in ("-h", "--help", "--version") for a in argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _wants_cli(argv):
+        return cli_main(argv)
+    try:
+        from player.app import run_app
+    except ImportError as exc:
+        print(f"tonearm: the desktop app cannot start: {exc}", file=sys.stderr)
+        return 1
+    return run_app(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

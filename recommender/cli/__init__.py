@@ -1,0 +1,1 @@
+"""The `tonearm` command line: one module per group of subcommands, each with `register()`."""

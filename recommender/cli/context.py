@@ -1,0 +1,35 @@
+"""What every subcommand receives: the data folder, and lazy access to settings and the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from recommender.settings import Settings
+from recommender.store import Store, open_store
+
+
+@dataclass
+class Context:
+    data_dir: Path
+    json: bool = False
+    _store: Store | None = field(default=None, repr=False)
+
+    @cached_property
+    def settings(self) -> Settings:
+        return Settings.load(self.data_dir)
+
+    def save_settings(self) -> None:
+        self.settings.save(self.data_dir)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.data_dir)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None

@@ -1,0 +1,129 @@
+"""The library schema as a list of forward migrations; `PRAGMA user_version` says how far a file is.
+
+Each migration is frozen once released: change the schema only by appending a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first release: tracks, plays, playlists, embeddings, scan errors.
+    """
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        mtime REAL NOT NULL,
+        format TEXT,
+        codec TEXT,
+        duration REAL,
+        sample_rate INTEGER,
+        channels INTEGER,
+        bitrate INTEGER,
+        title TEXT,
+        artist TEXT,
+        album TEXT,
+        albumartist TEXT,
+        tracknumber INTEGER,
+        tracktotal INTEGER,
+        discnumber INTEGER,
+        disctotal INTEGER,
+        year INTEGER,
+        date TEXT,
+        genre TEXT,
+        mb_recording_id TEXT,
+        mb_album_id TEXT,
+        mb_artist_id TEXT,
+        rg_track_gain REAL,
+        rg_album_gain REAL,
+        rg_track_peak REAL,
+        rg_album_peak REAL,
+        has_cover INTEGER NOT NULL DEFAULT 0,
+        guessed TEXT NOT NULL DEFAULT '',
+        added_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        missing INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX tracks_artist ON tracks(artist COLLATE NOCASE);
+    CREATE INDEX tracks_album ON tracks(album COLLATE NOCASE);
+    CREATE INDEX tracks_size ON tracks(size);
+    CREATE INDEX tracks_mbid ON tracks(mb_recording_id);
+    CREATE TABLE plays (
+        id INTEGER PRIMARY KEY,
+        track_id INTEGER NOT NULL REFERENCES tracks(id),
+        started_at REAL NOT NULL,
+        seconds_played REAL NOT NULL DEFAULT 0,
+        completed INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        context TEXT NOT NULL DEFAULT 'library'
+    );
+    CREATE INDEX plays_track ON plays(track_id);
+    CREATE INDEX plays_started ON plays(started_at);
+    CREATE TABLE playlists (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE playlist_items (
+        playlist_id INTEGER NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        track_id INTEGER NOT NULL REFERENCES tracks(id),
+        PRIMARY KEY (playlist_id, position)
+    );
+    CREATE TABLE embeddings (
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        model_version TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BLOB NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (track_id, model_version)
+    );
+    CREATE TABLE scan_errors (
+        path TEXT PRIMARY KEY,
+        size INTEGER,
+        mtime REAL,
+        reason TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    """,
+    # 2: smart playlists, analysis errors, unmatched imported listens, dismissed tracks, the queue
+    # and small app state.
+    """
+    ALTER TABLE playlists ADD COLUMN query TEXT;
+    ALTER TABLE playlists ADD COLUMN sort TEXT;
+    ALTER TABLE playlists ADD COLUMN limit_n INTEGER;
+    CREATE TABLE analysis_errors (
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        model_version TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (track_id, model_version)
+    );
+    CREATE TABLE unmatched_listens (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        listened_at REAL NOT NULL,
+        artist TEXT,
+        title TEXT,
+        album TEXT,
+        mb_recording_id TEXT,
+        seconds_played REAL,
+        UNIQUE (source, listened_at, artist, title)
+    );
+    CREATE TABLE dismissed (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id),
+        at REAL NOT NULL
+    );
+    CREATE TABLE queue_items (
+        position INTEGER PRIMARY KEY,
+        track_id INTEGER NOT NULL REFERENCES tracks(id)
+    );
+    CREATE TABLE app_state (
+        key TEXT PRIMARY KEY,
+        value TEXT
+    );
+    CREATE UNIQUE INDEX plays_unique_import ON plays(track_id, started_at, context);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,76 @@
+"""One typed settings object, persisted as JSON in the data folder.
+
+Unknown keys (from a newer Tonearm) are kept and written back, so nothing the user set is lost.
+Writes are atomic: a crash mid-write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+SETTINGS_FILE = "settings.json"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settings:
+    """Everything the user can configure; QSettings only holds window geometry."""
+
+    library_folders: list[str] = field(default_factory=list)
+    analysis_enabled: bool = True
+    replaygain_mode: str = "track"  # "off", "track" or "album"
+    replaygain_preamp_db: float = 0.0
+    volume: float = 0.8
+    theme: str = "system"
+    remote_enabled: bool = False
+    remote_endpoint: str = ""
+    remote_share_history: bool = False
+    remote_user_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, data_dir: Path) -> Settings:
+        """Read settings: a missing file gives defaults; a damaged one is set aside and reported."""
+        path = data_dir / SETTINGS_FILE
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            backup = path.with_suffix(".json.damaged")
+            log.warning("settings file %s is unreadable (%s); kept as %s", path, exc, backup)
+            with contextlib.suppress(OSError):
+                os.replace(path, backup)
+            return cls()
+        if not isinstance(raw, dict):
+            return cls()
+        known = {f.name for f in fields(cls)} - {"extra"}
+        values = {k: v for k, v in raw.items() if k in known}
+        extra = {k: v for k, v in raw.items() if k not in known}
+        settings = cls(**values)
+        settings.extra = extra
+        return settings
+
+    def save(self, data_dir: Path) -> None:
+        """Write atomically (temp file + rename) so a crash never truncates the settings."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        payload = asdict(self)
+        extra = payload.pop("extra")
+        payload = {**extra, **payload}
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=data_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(payload, fh, indent=2, sort_keys=True)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, data_dir / SETTINGS_FILE)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
