@@ -31,6 +31,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from recommender.errors import TonearmError
+
 SAMPLE_RATE_HZ = 16000
 N_FFT = 1024
 HOP = 384
@@ -50,7 +52,7 @@ LOG_FLOOR = 1e-6
 SOUNDFILE_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif"})
 
 
-class AnalysisError(Exception):
+class AnalysisError(TonearmError):
     """One file cannot be analysed; the reason is recorded and the run goes on."""
 
 
@@ -191,7 +193,8 @@ def _read_av(path: Path, starts_s: list[float], length_s: float) -> list[np.ndar
     with av.open(str(path)) as container:
         stream = container.streams.audio[0]
         rate = stream.codec_context.sample_rate
-        to_float = av.AudioResampler(format="fltp", layout="mono", rate=rate)
+        # Planar float only; the downmix is ours (a plain mean, as for soundfile), not FFmpeg's.
+        to_float = av.AudioResampler(format="fltp")
         n = int(np.ceil(length_s * rate))
         for start_s in starts_s:
             container.seek(int(start_s * 1_000_000), any_frame=False)  # lands on a frame before
@@ -200,7 +203,7 @@ def _read_av(path: Path, starts_s: list[float], length_s: float) -> list[np.ndar
             for frame in container.decode(stream):
                 pos_s = float(frame.pts * frame.time_base) if frame.pts is not None else start_s
                 for converted in to_float.resample(frame):
-                    data = converted.to_ndarray()[0]
+                    data = converted.to_ndarray().mean(axis=0)
                     if not chunks:  # drop what lies before the excerpt's start
                         skip = max(round((start_s - pos_s) * rate), 0)
                         pos_s += data.shape[0] / rate

@@ -6,12 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from recommender.errors import ModelError
+
 MODEL_PATH = Path(__file__).resolve().parents[1] / "resources" / "model" / "sound_cnn.onnx"
 VERSION_KEY = "model_version"
-
-
-class ModelUnavailable(Exception):
-    """The model file is missing or unusable."""
 
 
 class SoundModel:
@@ -22,7 +20,7 @@ class SoundModel:
 
         path = Path(path)
         if not path.is_file():
-            raise ModelUnavailable(
+            raise ModelError(
                 f"the sound model {path} is missing; reinstall Tonearm or train one with "
                 "`python -m recommender.train` (see docs)"
             )
@@ -36,11 +34,11 @@ class SoundModel:
                 str(path), options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelUnavailable(f"the sound model {path} cannot be loaded: {exc}") from exc
+            raise ModelError(f"the sound model {path} cannot be loaded: {exc}") from exc
         meta = self.session.get_modelmeta().custom_metadata_map
         self.version: str = meta.get(VERSION_KEY, "")
         if not self.version:
-            raise ModelUnavailable(f"the sound model {path} does not record its version")
+            raise ModelError(f"the sound model {path} does not record its version")
         self.path = path
         self.input_name = self.session.get_inputs()[0].name
         self.dim = int(self.session.get_outputs()[0].shape[1])
