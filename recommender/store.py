@@ -71,6 +71,7 @@ class Store:
         try:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
+            self._refuse_newer()  # before WAL, which would rewrite the header of a newer file
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             if migrate:
@@ -83,13 +84,17 @@ class Store:
     def version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
-    def _migrate(self) -> None:
+    def _refuse_newer(self) -> None:
         version = self.version
         if version > SCHEMA_VERSION:
+            self.conn.close()
             raise StoreError(
                 f"the library database {self.path} was written by a newer Tonearm (schema "
                 f"{version}, this one knows {SCHEMA_VERSION}); upgrade Tonearm to open it"
             )
+
+    def _migrate(self) -> None:
+        version = self.version
         if version == SCHEMA_VERSION:
             return
         if version > 0:

@@ -1,0 +1,394 @@
+"""Read one audio file's tags and stream properties with mutagen, by content, never by extension.
+
+Every tag family (ID3, Vorbis comments, MP4 atoms, APEv2, ASF) is flattened to lower-cased keys,
+then each field is looked up once in `FIELD_KEYS`. Values are cleaned (NULs stripped, length
+capped) so absurd tags cannot bloat the library. Failures raise `UnreadableFile` with a reason a
+person understands; the scan records it and goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import mutagen
+from mutagen.apev2 import APEBinaryValue, APETextValue, APEv2
+from mutagen.apev2 import error as APEError
+
+AUDIO_EXTENSIONS: frozenset[str] = frozenset(
+    [
+        ".mp3",
+        ".mp2",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".spx",
+        ".m4a",
+        ".m4b",
+        ".mp4",
+        ".aac",
+        ".alac",
+        ".wav",
+        ".aif",
+        ".aiff",
+        ".aifc",
+        ".wv",
+        ".ape",
+        ".wma",
+        ".asf",
+        ".dsf",
+        ".dff",
+        ".mpc",
+        ".tta",
+        ".ofr",
+    ]
+)
+MAX_TAG_CHARS = 1000
+MULTI_VALUE_SEPARATOR = "; "
+
+# Field -> the flattened keys that carry it, across ID3 / Vorbis / MP4 / APE / ASF.
+FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "title": ("tit2", "title", "©nam"),
+    "artist": ("tpe1", "artist", "©art", "author"),
+    "album": ("talb", "album", "©alb", "wm/albumtitle"),
+    "albumartist": (
+        "tpe2",
+        "albumartist",
+        "album artist",
+        "album_artist",
+        "aart",
+        "wm/albumartist",
+    ),
+    "track": ("trck", "tracknumber", "trkn", "track", "wm/tracknumber"),
+    "tracktotal": ("tracktotal", "totaltracks"),
+    "disc": ("tpos", "discnumber", "disk", "disc", "wm/partofset"),
+    "disctotal": ("disctotal", "totaldiscs"),
+    "date": ("tdrc", "tyer", "date", "year", "©day", "wm/year", "tdor", "originaldate"),
+    "genre": ("tcon", "genre", "©gen", "wm/genre"),
+    "mb_recording_id": (
+        "ufid:http://musicbrainz.org",
+        "musicbrainz_trackid",
+        "musicbrainz track id",
+        "----:com.apple.itunes:musicbrainz track id",
+        "musicbrainz/track id",
+        "txxx:musicbrainz release track id",
+    ),
+    "mb_album_id": (
+        "txxx:musicbrainz album id",
+        "musicbrainz_albumid",
+        "musicbrainz album id",
+        "----:com.apple.itunes:musicbrainz album id",
+        "musicbrainz/album id",
+    ),
+    "mb_artist_id": (
+        "txxx:musicbrainz artist id",
+        "musicbrainz_artistid",
+        "musicbrainz artist id",
+        "----:com.apple.itunes:musicbrainz artist id",
+        "musicbrainz/artist id",
+    ),
+    "rg_track_gain": ("replaygain_track_gain",),
+    "rg_album_gain": ("replaygain_album_gain",),
+    "rg_track_peak": ("replaygain_track_peak",),
+    "rg_album_peak": ("replaygain_album_peak",),
+}
+COVER_KEYS: tuple[str, ...] = (
+    "apic",
+    "covr",
+    "metadata_block_picture",
+    "coverart",
+    "cover art (front)",
+    "wm/picture",
+)
+# Mutagen class name -> our format name.
+FORMAT_NAMES: dict[str, str] = {
+    "MP3": "mp3",
+    "EasyMP3": "mp3",
+    "FLAC": "flac",
+    "OggVorbis": "vorbis",
+    "OggOpus": "opus",
+    "OggSpeex": "speex",
+    "OggFLAC": "flac",
+    "MP4": "mp4",
+    "EasyMP4": "mp4",
+    "WAVE": "wav",
+    "AIFF": "aiff",
+    "WavPack": "wavpack",
+    "MonkeysAudio": "ape",
+    "ASF": "asf",
+    "DSF": "dsf",
+    "DSDIFF": "dff",
+    "Musepack": "musepack",
+    "TrueAudio": "tta",
+    "OptimFROG": "optimfrog",
+    "AAC": "aac",
+    "AC3": "ac3",
+}
+_YEAR_RE = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
+_NUMBER_RE = re.compile(r"^\s*(\d+)\s*(?:/\s*(\d+))?")
+_TRACK_PREFIX_RE = re.compile(r"^\s*(?:\d{1,2}[-.]?)?\d{1,3}\s*(?:[-._)]\s*|\s+)")
+
+
+class UnreadableFile(Exception):
+    """The file is not audio Tonearm can index; `reason` says why, in plain words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _clean(text: Any) -> str | None:
+    value = str(text).replace("\x00", "").strip()
+    return value[:MAX_TAG_CHARS] or None
+
+
+def _flatten(tags: Any) -> tuple[dict[str, list[str]], bool]:
+    """All tag families as {lower-case key: [text values]}, plus whether a cover is embedded."""
+    flat: dict[str, list[str]] = {}
+    cover = False
+    if tags is None:
+        return flat, cover
+    for key, value in tags.items():
+        key_l = str(key).lower()
+        family_key = key_l.split(":", 1)[0]
+        if family_key in COVER_KEYS or key_l in COVER_KEYS:
+            cover = cover or bool(value)
+            continue
+        flat.setdefault(key_l, []).extend(_values(value, key_l))
+    return flat, cover
+
+
+def _values(value: Any, key: str) -> list[str]:
+    frame_text = getattr(value, "text", None)
+    if key == "tcon" and hasattr(value, "genres"):
+        return [g for g in (_clean(x) for x in value.genres) if g]
+    if key.startswith("ufid:"):
+        data = getattr(value, "data", b"")
+        return [data.decode("ascii", "replace")] if data else []
+    if isinstance(value, APETextValue):
+        items = list(value)
+    elif isinstance(value, APEBinaryValue):
+        return []
+    elif frame_text is not None:
+        items = frame_text if isinstance(frame_text, list) else [frame_text]
+    elif isinstance(value, list):
+        items = value
+    else:
+        items = [value]
+    out = []
+    for item in items:
+        if isinstance(item, tuple):  # MP4 trkn/disk: (number, total)
+            item = f"{item[0]}/{item[1]}" if len(item) > 1 and item[1] else f"{item[0]}"
+        elif isinstance(item, bytes):  # MP4 freeform atoms
+            item = item.decode("utf-8", "replace")
+        elif hasattr(item, "value"):  # ASF attributes
+            item = item.value
+        cleaned = _clean(item)
+        if cleaned:
+            out.append(cleaned)
+    return out
+
+
+def _first(flat: dict[str, list[str]], field: str, *, join: bool = False) -> str | None:
+    for key in FIELD_KEYS[field]:
+        values = flat.get(key)
+        if values:
+            if join:
+                unique = list(dict.fromkeys(values))
+                return MULTI_VALUE_SEPARATOR.join(unique)[:MAX_TAG_CHARS]
+            return values[0]
+    if field.startswith("rg_") or field.startswith("mb_"):
+        # ID3 keeps these as TXXX with any case; match the description alone.
+        suffix = FIELD_KEYS[field][0].removeprefix("txxx:")
+        for key, values in flat.items():
+            if key.startswith("txxx:") and key[5:] in (suffix, *FIELD_KEYS[field]) and values:
+                return values[0]
+    return None
+
+
+def parse_number_pair(text: str | None) -> tuple[int | None, int | None]:
+    """'3/12' -> (3, 12); '03' -> (3, None); 'A1' -> (None, None)."""
+    if not text:
+        return None, None
+    match = _NUMBER_RE.match(text)
+    if not match:
+        return None, None
+    number, total = match.groups()
+    return int(number), int(total) if total else None
+
+
+def parse_year(text: str | None) -> int | None:
+    """The year of '2003-05-01', '2003', 'May 2003' or '03/05/2003'."""
+    if not text:
+        return None
+    match = _YEAR_RE.search(text)
+    return int(match.group(1)) if match else None
+
+
+def parse_gain(text: str | None) -> float | None:
+    """'-6.52 dB' -> -6.52; garbage -> None."""
+    if not text:
+        return None
+    match = re.match(r"\s*([+-]?\d+(?:\.\d+)?)", text)
+    return float(match.group(1)) if match else None
+
+
+def guess_from_path(path: str, root: str | None) -> dict[str, str]:
+    """Title from the file name; album and artist from folders below the library root."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    stem = _TRACK_PREFIX_RE.sub("", stem, count=1) or stem
+    stem = stem.replace("_", " ").strip()
+    guess: dict[str, str] = {}
+    if " - " in stem:
+        artist, title = (p.strip() for p in stem.split(" - ", 1))
+        if artist and title:
+            guess["artist"] = artist
+            stem = title
+    guess["title"] = stem
+    return {k: _displayable(v) for k, v in _guess_folders(path, root, guess).items()}
+
+
+def _displayable(name: str) -> str:
+    """File-name text for display: undecodable bytes become U+FFFD rather than failing."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
+def _guess_folders(path: str, root: str | None, guess: dict[str, str]) -> dict[str, str]:
+    folder = os.path.dirname(path)
+    parts: list[str] = []
+    while root and folder.startswith(root.rstrip(os.sep) + os.sep) and len(parts) < 2:
+        parts.append(os.path.basename(folder))
+        folder = os.path.dirname(folder)
+    if parts:
+        guess["album"] = parts[0]
+    if len(parts) > 1 and "artist" not in guess:
+        guess["artist"] = parts[1]
+    return guess
+
+
+def _codec(audio: Any, fmt: str) -> str:
+    info = audio.info
+    codec = getattr(info, "codec", None) or getattr(info, "codec_name", None)
+    if fmt == "mp4" and codec:
+        return "alac" if str(codec).startswith("alac") else "aac" if "mp4a" in str(codec) else codec
+    if fmt == "mp3":
+        layer = getattr(info, "layer", 3)
+        return f"mp{layer}"
+    return str(codec).lower() if codec else fmt
+
+
+def read_tags(path: str, root: str | None = None) -> dict[str, Any]:
+    """Tags and properties of one file as track-table columns (no path/size/mtime/times)."""
+    try:
+        if os.path.getsize(path) == 0:
+            raise UnreadableFile("empty file (0 bytes)")
+        audio = mutagen.File(path)
+    except UnreadableFile:
+        raise
+    except PermissionError:
+        raise UnreadableFile("permission denied") from None
+    except FileNotFoundError:
+        raise UnreadableFile("file vanished during the scan") from None
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}") from None
+    except Exception as exc:  # mutagen raises many kinds on damaged headers
+        raise UnreadableFile(f"damaged or truncated audio: {_short(exc)}") from None
+    if audio is None:
+        raise UnreadableFile("not an audio file: its contents match no known audio format")
+    fmt = FORMAT_NAMES.get(type(audio).__name__, type(audio).__name__.lower())
+    info = audio.info
+    length = float(getattr(info, "length", 0.0) or 0.0)
+    if not length > 0:
+        raise UnreadableFile(f"{fmt} file holds no audio (length 0): damaged or truncated")
+    _check_not_truncated(path, fmt, length, getattr(info, "bitrate", 0))
+    flat, cover = _flatten(audio.tags)
+    if fmt == "mp3" and not any(k in flat for k in ("tit2", "tpe1", "talb")):
+        flat_ape, cover_ape = _ape_tags(path)
+        flat.update(flat_ape)
+        cover = cover or cover_ape
+    if fmt == "flac" and getattr(audio, "pictures", None):
+        cover = True
+    track, tracktotal = parse_number_pair(_first(flat, "track"))
+    disc, disctotal = parse_number_pair(_first(flat, "disc"))
+    date = _first(flat, "date")
+    row: dict[str, Any] = {
+        "format": fmt,
+        "codec": _codec(audio, fmt),
+        "duration": round(length, 3),
+        "sample_rate": getattr(info, "sample_rate", None),
+        "channels": getattr(info, "channels", None),
+        "bitrate": int(getattr(info, "bitrate", 0) or 0) or None,
+        "title": _first(flat, "title"),
+        "artist": _first(flat, "artist", join=True),
+        "album": _first(flat, "album"),
+        "albumartist": _first(flat, "albumartist", join=True),
+        "tracknumber": track,
+        "tracktotal": tracktotal or parse_number_pair(_first(flat, "tracktotal"))[0],
+        "discnumber": disc,
+        "disctotal": disctotal or parse_number_pair(_first(flat, "disctotal"))[0],
+        "year": parse_year(date),
+        "date": date,
+        "genre": _first(flat, "genre", join=True),
+        "mb_recording_id": _first(flat, "mb_recording_id"),
+        "mb_album_id": _first(flat, "mb_album_id"),
+        "mb_artist_id": _first(flat, "mb_artist_id"),
+        "rg_track_gain": parse_gain(_first(flat, "rg_track_gain")),
+        "rg_album_gain": parse_gain(_first(flat, "rg_album_gain")),
+        "rg_track_peak": parse_gain(_first(flat, "rg_track_peak")),
+        "rg_album_peak": parse_gain(_first(flat, "rg_album_peak")),
+        "has_cover": int(cover),
+    }
+    if fmt == "opus" and row["rg_track_gain"] is None:
+        row["rg_track_gain"] = _r128_to_replaygain(flat.get("r128_track_gain"))
+        row["rg_album_gain"] = _r128_to_replaygain(flat.get("r128_album_gain"))
+    guessed = []
+    if not (row["title"] and row["artist"] and row["album"]):
+        for field, value in guess_from_path(path, root).items():
+            if not row[field]:
+                row[field] = value
+                guessed.append(field)
+    row["guessed"] = ",".join(guessed)
+    return row
+
+
+# Formats whose header states the length independently of the file size, so a cut file shows.
+_LENGTH_FROM_HEADER = frozenset({"mp3", "wav", "aiff"})
+TRUNCATED_FRACTION = 0.5
+TRUNCATION_MIN_BYTES = 8192
+
+
+def _check_not_truncated(path: str, fmt: str, length: float, bitrate: int | None) -> None:
+    """A file far smaller than its header's length x bitrate promises was cut short."""
+    if fmt not in _LENGTH_FROM_HEADER or not bitrate:
+        return
+    expected = length * bitrate / 8
+    size = os.path.getsize(path)
+    if expected > TRUNCATION_MIN_BYTES and size < TRUNCATED_FRACTION * expected:
+        held = size * 8 / bitrate
+        raise UnreadableFile(
+            f"truncated: the header promises {length:.1f} s but the file holds about {held:.1f} s"
+        )
+
+
+def _r128_to_replaygain(values: list[str] | None) -> float | None:
+    """Opus R128 gains are Q7.8 dB relative to -23 LUFS; ReplayGain's reference is 5 dB louder."""
+    if not values:
+        return None
+    try:
+        return round(int(values[0]) / 256.0 + 5.0, 2)
+    except ValueError:
+        return None
+
+
+def _ape_tags(path: str) -> tuple[dict[str, list[str]], bool]:
+    try:
+        return _flatten(APEv2(path))
+    except (APEError, OSError):
+        return {}, False
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "..."
