@@ -176,6 +176,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--corpus", type=Path, nargs="+", required=True, help="folder(s) with one folder per album"
     )
     parser.add_argument("--group-by", choices=["folder", "tag"], default="folder")
+    parser.add_argument(
+        "--only", nargs="+", metavar="FOLDER", help="score only these album folders (by name)"
+    )
     parser.add_argument("--model", type=Path, default=MODEL_PATH)
     parser.add_argument("--json", type=Path, help="also write the report here")
     parser.set_defaults(run=_run)
@@ -183,6 +186,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     tracks = corpus_tracks(args.corpus, args.group_by)
+    if args.only:
+        tracks = [t for t in tracks if t.group.split("/", 1)[-1] in set(args.only)]
     report = evaluate(tracks, SoundModel(args.model, threads=2))
     print(format_table(report))
     for group, size in sorted(report["groups"].items()):

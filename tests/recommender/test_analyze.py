@@ -22,12 +22,6 @@ def model() -> SoundModel:
     return SoundModel(MODEL_PATH)
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    with open_store(tmp_path / "data") as s:
-        yield s
-
-
 def _library(store: Store, folder: Path, n_good: int = 5) -> dict[str, int]:
     ids = {}
     for i in range(n_good):
