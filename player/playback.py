@@ -269,6 +269,14 @@ class Playback(QObject):
     def _on_status(self, index: int, status: QMediaPlayer.MediaStatus) -> None:
         if index != self._active or self._session is None:
             return
+        if self._pending_seek_ms and status in (
+            QMediaPlayer.MediaStatus.LoadedMedia,
+            QMediaPlayer.MediaStatus.BufferedMedia,
+        ):
+            # a position set before the file was open is lost; apply it once it is
+            pending, self._pending_seek_ms = self._pending_seek_ms, 0
+            if self.deck.player.position() < pending - MAX_POSITION_STEP_MS:
+                self.deck.player.setPosition(pending)
         if status == QMediaPlayer.MediaStatus.EndOfMedia:
             self._failures = 0
             self._ended_at = time.perf_counter()
