@@ -16,6 +16,8 @@ from recommender.errors import TonearmError
 # Each module exposes `register(subparsers)`; its parsers set `func(args, ctx) -> int`.
 COMMAND_MODULES: tuple[str, ...] = (
     "recommender.cli.library",
+    "recommender.cli.analyze",
+    "recommender.cli.similar",
     "recommender.cli.remote",
     "recommender.cli.serve",
 )

@@ -1,0 +1,270 @@
+"""The library as compact columns for a big table view: loaded once, filtered and sorted in memory.
+
+A 100,000-track library is a few arrays (numpy for numbers, lists of str for text) plus casefolded
+search strings, so typing in a search box or clicking a column header never runs SQL per row. The
+filter follows `recommender.query.parse_query`: the same fields, phrases, year ranges and negation
+as `tonearm tracks`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from recommender.query import Term, parse_query
+from recommender.store import Store, path_from_db
+
+LIBRARY_ORDER_SQL = (
+    "coalesce(albumartist, artist) COLLATE NOCASE, album COLLATE NOCASE, discnumber, "
+    "tracknumber, path"
+)
+SORT_KEYS: tuple[str, ...] = (
+    "title", "artist", "album", "year", "genre", "duration", "plays", "last_played", "added",
+)  # fmt: skip
+_SEP = "\x1f"  # never typed in a query, so a word cannot match across two joined fields
+_YEAR_RE = re.compile(r"^(\d{4})?(\.\.)?(\d{4})?$")
+
+
+@dataclass
+class LibraryColumns:
+    """Every visible track as parallel columns; row i of each belongs to `ids[i]`."""
+
+    ids: np.ndarray  # int64
+    title: list[str]
+    artist: list[str]
+    album: list[str]
+    albumartist: list[str]
+    genre: list[str]
+    path: list[str]
+    year: np.ndarray  # int32, 0 when unknown
+    duration: np.ndarray  # float32, NaN when unknown
+    tracknumber: np.ndarray  # int32
+    discnumber: np.ndarray  # int32
+    plays: np.ndarray  # int32
+    last_played: np.ndarray  # float64 epoch seconds, 0 when never
+    added: np.ndarray  # float64 epoch seconds
+    _folded: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _ranks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _row_of: dict[int, int] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row_of(self, track_id: int) -> int | None:
+        """Row index of a track id (built on first use)."""
+        if self._row_of is None:
+            self._row_of = {int(t): i for i, t in enumerate(self.ids.tolist())}
+        return self._row_of.get(int(track_id))
+
+    def folded(self, name: str) -> list[str]:
+        """Casefolded search strings: "plain" joins title/artist/album/albumartist."""
+        cached = self._folded.get(name)
+        if cached is None:
+            if name == "plain":
+                cached = [
+                    _SEP.join(v).casefold()
+                    for v in zip(self.title, self.artist, self.album, self.albumartist, strict=True)
+                ]
+            elif name == "artist":
+                cached = [
+                    f"{a}{_SEP}{b}".casefold()
+                    for a, b in zip(self.artist, self.albumartist, strict=True)
+                ]
+            else:
+                cached = [v.casefold() for v in getattr(self, name)]
+            self._folded[name] = cached
+        return cached
+
+    def prepare_search(self) -> None:
+        """Fold every search string now (in a worker), so the first keystroke is fast."""
+        for name in ("plain", "artist", "album", "title", "genre"):
+            self.folded(name)
+
+    def rank(self, key: str) -> np.ndarray:
+        """Position of each row when sorted by `key` (ties broken by album order)."""
+        cached = self._ranks.get(key)
+        if cached is not None:
+            return cached
+        n = len(self.ids)
+        if key in ("title", "artist", "album", "genre"):
+            text = [v.casefold() for v in getattr(self, key)]
+            # Empty values last, like most players.
+            order = sorted(range(n), key=lambda i: (text[i] == "", text[i]))
+            primary = np.empty(n, dtype=np.int64)
+            primary[np.asarray(order, dtype=np.int64)] = np.arange(n)
+        elif key == "year":
+            primary = np.where(self.year > 0, self.year, 99999).astype(np.int64)
+        elif key == "duration":
+            primary = np.nan_to_num(self.duration, nan=1e12).astype(np.float64)
+        elif key == "plays":
+            primary = self.plays.astype(np.int64)
+        elif key == "last_played":
+            primary = self.last_played
+        elif key == "added":
+            primary = self.added
+        else:
+            raise KeyError(key)
+        # Rows arrive in album order, so a stable sort keeps albums together within ties.
+        order = np.argsort(primary, kind="stable")
+        ranks = np.empty(n, dtype=np.int64)
+        ranks[order] = np.arange(n)
+        self._ranks[key] = ranks
+        return ranks
+
+
+def load_library_columns(store: Store) -> LibraryColumns:
+    """Read every present track once, in album order, with play counts and last-played times."""
+    rows = store.conn.execute(
+        "SELECT id, title, artist, album, albumartist, genre, path, year, duration, tracknumber, "
+        "discnumber, added_at FROM tracks WHERE missing = 0 ORDER BY " + LIBRARY_ORDER_SQL
+    ).fetchall()
+    n = len(rows)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 12
+    ids = np.fromiter(cols[0], dtype=np.int64, count=n)
+    paths = [path_from_db(p) for p in cols[6]]
+    title = [t if t else p.rsplit("/", 1)[-1] for t, p in zip(cols[1], paths, strict=True)]
+    plays = np.zeros(n, dtype=np.int32)
+    last = np.zeros(n, dtype=np.float64)
+    if n:
+        stats = store.conn.execute(
+            "SELECT track_id, count(*), max(started_at + seconds_played) FROM plays "
+            "GROUP BY track_id"
+        ).fetchall()
+        if stats:
+            pos = {int(t): i for i, t in enumerate(ids.tolist())}
+            for tid, count, when in stats:
+                i = pos.get(tid)
+                if i is not None:
+                    plays[i] = count
+                    last[i] = when or 0.0
+    return LibraryColumns(
+        ids=ids,
+        title=title,
+        artist=[v or "" for v in cols[2]],
+        album=[v or "" for v in cols[3]],
+        albumartist=[v or "" for v in cols[4]],
+        genre=[v or "" for v in cols[5]],
+        path=paths,
+        year=np.fromiter((v or 0 for v in cols[7]), dtype=np.int32, count=n),
+        duration=np.fromiter(
+            (np.nan if v is None else v for v in cols[8]), dtype=np.float32, count=n
+        ),
+        tracknumber=np.fromiter((v or 0 for v in cols[9]), dtype=np.int32, count=n),
+        discnumber=np.fromiter((v or 0 for v in cols[10]), dtype=np.int32, count=n),
+        plays=plays,
+        last_played=last,
+        added=np.fromiter(cols[11], dtype=np.float64, count=n),
+    )
+
+
+def _text_mask(strings: list[str], value: str, within: np.ndarray | None) -> np.ndarray:
+    n = len(strings)
+    if within is None:
+        return np.fromiter((value in s for s in strings), dtype=bool, count=n)
+    mask = np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(within)
+    hits = [int(i) for i in rows.tolist() if value in strings[i]]
+    mask[hits] = True
+    return mask
+
+
+def _year_mask(years: np.ndarray, value: str) -> np.ndarray:
+    match = _YEAR_RE.match(value)
+    assert match is not None  # parse_query rejects bad ranges
+    low, dots, high = match.groups()
+    if not dots:
+        return years == int(low)
+    mask = years > 0
+    if low:
+        mask &= years >= int(low)
+    if high:
+        mask &= years <= int(high)
+    return mask
+
+
+_FIELD_STRINGS = {"": "plain", "artist": "artist", "album": "album", "title": "title"}
+
+
+def term_mask(columns: LibraryColumns, term: Term, within: np.ndarray | None = None) -> np.ndarray:
+    """Rows matching one term (before negation); `within` limits the rows that are tested."""
+    if term.field == "year":
+        return _year_mask(columns.year, term.value)
+    name = _FIELD_STRINGS.get(term.field, term.field)
+    return _text_mask(columns.folded(name), term.value.casefold(), within)
+
+
+@dataclass
+class LibraryFilter:
+    """Filters `LibraryColumns` by a query, reusing the last result while the user types on."""
+
+    columns: LibraryColumns
+    _last_terms: list[Term] = field(default_factory=list)
+    _last_masks: list[np.ndarray] = field(default_factory=list)
+
+    def mask(self, query: str) -> np.ndarray | None:
+        """Boolean mask of matching rows, None for an empty query; raises UsageError."""
+        terms = parse_query(query)
+        if not terms:
+            self._last_terms, self._last_masks = [], []
+            return None
+        masks: list[np.ndarray] = []
+        running: np.ndarray | None = None
+        for i, term in enumerate(terms):
+            cached = self._reuse(i, term, running)
+            m = cached if cached is not None else term_mask(self.columns, term, _narrow(running))
+            masks.append(m)
+            effective = ~m if term.negate else m
+            running = effective if running is None else running & effective
+        self._last_terms, self._last_masks = terms, masks
+        return running
+
+    def _reuse(self, i: int, term: Term, running: np.ndarray | None) -> np.ndarray | None:
+        """Same term as last time: its mask; a longer word: test only the rows that matched."""
+        if i >= len(self._last_terms):
+            return None
+        old = self._last_terms[i]
+        if old == term:
+            return self._last_masks[i]
+        if (
+            old.field == term.field
+            and old.field != "year"
+            and not term.negate
+            and not old.negate
+            and term.value.casefold().startswith(old.value.casefold())
+        ):
+            within = self._last_masks[i] if running is None else self._last_masks[i] & running
+            return term_mask(self.columns, term, within)
+        return None
+
+
+def _narrow(running: np.ndarray | None) -> np.ndarray | None:
+    """Only test rows still in the running result once it is small enough to be worth it."""
+    if running is None or running.sum() > 0.5 * running.size:
+        return None
+    return running
+
+
+def browser_values(columns: LibraryColumns, key: str) -> list[tuple[str, int]]:
+    """Distinct artists (album artist first), albums or genres with track counts, sorted."""
+    if key == "artist":
+        values = [a or b for a, b in zip(columns.albumartist, columns.artist, strict=True)]
+    elif key in ("album", "genre"):
+        values = getattr(columns, key)
+    else:
+        raise KeyError(key)
+    counts = Counter(values)
+    counts.pop("", None)
+    return sorted(counts.items(), key=lambda kv: kv[0].casefold())
+
+
+def browser_mask(columns: LibraryColumns, key: str, value: str) -> np.ndarray:
+    """Rows that belong to one browser entry (exact, case-insensitive)."""
+    wanted = value.casefold()
+    if key == "artist":
+        strings = [a or b for a, b in zip(columns.albumartist, columns.artist, strict=True)]
+    else:
+        strings = getattr(columns, key)
+    return np.fromiter((s.casefold() == wanted for s in strings), dtype=bool, count=len(strings))
