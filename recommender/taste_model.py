@@ -49,6 +49,8 @@ class TasteModel:
         n = len(self.track_ids)
         self.row_of = {int(t): i for i, t in enumerate(self.track_ids.tolist())}
         self.artist_code = _codes(self.artist_keys)
+        self.genre_code = _codes(self.genres)
+        self.album_code = _codes(self.album_keys)
         if self.excluded is None:
             self.excluded = np.zeros(n, dtype=bool)
         positive = ~self.plays.skipped
