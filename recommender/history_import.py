@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from recommender.errors import NotFoundError, UsageError
-from recommender.history import SKIP_MAX_S
+from recommender.history import SKIP_MAX_S, is_completed, is_skip
 from recommender.matching import LibraryMatcher
 from recommender.progress import CancelCheck, Progress, ProgressCallback, never_cancel
 from recommender.store import Store
@@ -45,6 +45,8 @@ class Listen:
     mb_recording_id: str | None = None
     duration_s: float | None = None
     user: str | None = None
+    seconds_played: float | None = None
+    """Only when the file says (Tonearm's simulator does); else the listen counts as complete."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,12 @@ def _listenbrainz_item(item: object) -> Listen | None:
         mb_recording_id=info.get("recording_mbid") or mapping.get("recording_mbid"),
         duration_s=duration_s,
         user=item.get("user_name"),
+        seconds_played=_number(info.get("seconds_played")),
     )
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def _lastfm_csv(text: str, path: Path) -> Iterator[Listen]:
@@ -199,13 +206,12 @@ def import_listens(
                 waiting.append(listen)
                 continue
             matched += 1
-            seconds = listen.duration_s or durations.get(tid) or DEFAULT_LISTEN_S
-            plays.append((tid, listen.listened_at, max(seconds, SKIP_MAX_S), context))
+            plays.append((tid, listen.listened_at, *_outcome(listen, durations.get(tid)), context))
         with store.transaction() as conn:
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO plays(track_id, started_at, seconds_played, completed, "
-                "skipped, context) VALUES (?, ?, ?, 1, 0, ?)",
+                "skipped, context) VALUES (?, ?, ?, ?, ?, ?)",
                 plays,
             )
             added += conn.total_changes - before
@@ -231,6 +237,17 @@ def import_listens(
         if progress:
             progress(state)
     return ImportReport(len(listens), matched, added, unmatched, matched - added)
+
+
+def _outcome(listen: Listen, duration: float | None) -> tuple[float, int, int]:
+    """(seconds, completed, skipped): a scrobble counts as a full listen unless the file says
+    how long it played."""
+    length = listen.duration_s or duration
+    if listen.seconds_played is None:
+        return max(length or DEFAULT_LISTEN_S, SKIP_MAX_S), 1, 0
+    secs = listen.seconds_played
+    done = is_completed(secs, length)
+    return secs, int(done), int(is_skip(secs, length, done))
 
 
 def rematch_unmatched(store: Store) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recommender.item_cf import PlayArrays
 from recommender.recommendation import SOURCE_LOCAL, Recommendation
 from recommender.store import Store
 from recommender.taste_model import REPEATED_SKIPS, TasteModel, load_taste_model
@@ -29,13 +30,19 @@ DUPLICATE_COSINE = 0.9995
 UNDERPLAYED_PENALTY = 0.15
 """Score divided by 1 + this x log(1 + plays): favours the unplayed and under-played."""
 SKIP_SOUND_WEIGHT = 0.5
+TASTE_CENTRES = 4
+TASTE_CENTRE_SPLIT_COSINE = 0.5
+"""A liked track this far (cosine below) from every centre so far starts a new one."""
 
 
 @dataclass(frozen=True)
 class BlendWeights:
+    """Tuned on the simulator (seed 0; see `recommender.evaluate.history`): popularity in the
+    listener's own library helps more than one expects, sound a little on top of CF."""
+
     cf: float = 1.0
-    sound: float = 0.6
-    popularity: float = 0.1
+    sound: float = 0.25
+    popularity: float = 0.4
 
 
 @dataclass
@@ -48,21 +55,24 @@ class Scores:
     cf_confidence: float
 
 
-def profile_from_history(
-    model: TasteModel, *, now: float | None = None, plays: int = PROFILE_PLAYS
+def profile_from_plays(
+    plays: PlayArrays, now: float, *, limit: int = PROFILE_PLAYS
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, weights) of the latest plays: enjoyed tracks positive, skipped ones negative."""
-    p = model.plays
-    if len(p) == 0:
+    if len(plays) == 0:
         return np.empty(0, np.int64), np.empty(0, np.float32)
-    now = model.now if now is None else now
-    latest = np.argsort(p.started_at)[-plays:]
-    base = np.where(p.skipped[latest], -1.0, np.where(p.completed[latest], 1.0, 0.5))
-    decay = np.exp2(-np.maximum(now - p.started_at[latest], 0) / PROFILE_HALF_LIFE_S)
-    rows, inverse = np.unique(p.item[latest], return_inverse=True)
+    latest = np.argsort(plays.started_at, kind="stable")[-limit:]
+    base = np.where(plays.skipped[latest], -1.0, np.where(plays.completed[latest], 1.0, 0.5))
+    decay = np.exp2(-np.maximum(now - plays.started_at[latest], 0) / PROFILE_HALF_LIFE_S)
+    rows, inverse = np.unique(plays.item[latest], return_inverse=True)
     weights = np.bincount(inverse, weights=base * decay, minlength=len(rows))
     keep = weights != 0
     return rows[keep].astype(np.int64), weights[keep].astype(np.float32)
+
+
+def profile_from_history(model: TasteModel) -> tuple[np.ndarray, np.ndarray]:
+    """The library owner's profile: their latest plays as of the model's `now`."""
+    return profile_from_plays(model.plays, model.now)
 
 
 def score_tracks(
@@ -91,26 +101,51 @@ def score_tracks(
 
 
 def _sound_scores(model: TasteModel, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Cosine to the centroid of enjoyed tracks minus half the cosine to skipped ones, rescaled
-    so the library's average track scores 0 and the best 1."""
+    """Closeness to what was enjoyed lately, by sound: the best cosine to a few "taste centres"
+    (weighted k-means of the enjoyed tracks, so two moods do not average into neither), minus
+    half the cosine to the skipped ones; rescaled so the library's average track scores 0."""
     has = model.has_vector[rows]
     out = np.zeros(model.n_tracks, np.float32)
     pos = has & (weights > 0)
     if not pos.any():
         return out
-    centroid = (weights[pos, None] * model.vectors[rows[pos]]).sum(axis=0)
-    sims = model.vectors @ (centroid / max(np.linalg.norm(centroid), 1e-9))
+    centres, shares = _taste_centres(model.vectors[rows[pos]], weights[pos])
+    sims = (model.vectors @ centres.T) * np.sqrt(shares / shares.max())[None, :]
+    sims = sims.max(axis=1)
     neg = has & (weights < 0)
     if neg.any():
         skipped = (-weights[neg, None] * model.vectors[rows[neg]]).sum(axis=0)
-        sims = sims - SKIP_SOUND_WEIGHT * (
-            model.vectors @ (skipped / max(np.linalg.norm(skipped), 1e-9))
-        )
+        skipped /= max(float(np.linalg.norm(skipped)), 1e-9)
+        sims = sims - SKIP_SOUND_WEIGHT * np.clip(model.vectors @ skipped, 0, None)
     valid = model.has_vector
     mean = float(sims[valid].mean())
     top = float(sims[valid].max())
     out[valid] = np.clip((sims[valid] - mean) / max(top - mean, 1e-9), 0, None)
     return out
+
+
+def _taste_centres(vectors: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Up to TASTE_CENTRES unit centres of weighted vectors (spherical k-means, deterministic
+    start from the heaviest tracks) and the share of weight behind each."""
+    k = min(TASTE_CENTRES, len(vectors))
+    order = np.argsort(-weights, kind="stable")
+    centres = [vectors[order[0]]]
+    for i in order[1:].tolist():  # farthest-first among the heavy tracks
+        if len(centres) >= k:
+            break
+        if float(np.max(np.array(centres) @ vectors[i])) < TASTE_CENTRE_SPLIT_COSINE:
+            centres.append(vectors[i])
+    c = np.array(centres)
+    for _ in range(5):
+        labels = np.argmax(vectors @ c.T, axis=1)
+        for j in range(len(c)):
+            m = labels == j
+            if m.any():
+                v = (weights[m, None] * vectors[m]).sum(axis=0)
+                c[j] = v / max(float(np.linalg.norm(v)), 1e-9)
+    labels = np.argmax(vectors @ c.T, axis=1)
+    shares = np.bincount(labels, weights=weights, minlength=len(c)) / weights.sum()
+    return c.astype(np.float32), np.maximum(shares, 1e-6)
 
 
 def pick_diverse(
