@@ -1,0 +1,125 @@
+"""Recommender speed at library scale: 100,000 tracks and 1,000,000 SIMULATED plays.
+
+Run: python benchmarks/bench_recommend.py [--tracks 100000] [--plays 1000000] [--runs 5]
+Data: `recommender.simulate` (a simulation, with synthetic 128-d embeddings), written to a
+temporary library database. Prints medians: the item-CF rebuild (beside implicit's BM25 fit on
+the same matrix, when installed), `recommend` and radio next-25 warm, a 50-track flow playlist
+(beside a plain sort by closeness to the seed), and the process's peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _median_ms(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    from recommender.closeness import closeness
+    from recommender.item_cf import build_item_neighbours, session_matrix
+    from recommender.playlist_flow import generate_playlist
+    from recommender.radio import Radio, RadioSeed
+    from recommender.recommend import recommend
+    from recommender.simulate import simulate, write_to_store
+    from recommender.store import open_store
+    from recommender.taste_model import load_taste_model
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tracks", type=int, default=100_000)
+    parser.add_argument("--plays", type=int, default=1_000_000)
+    parser.add_argument("--dim", type=int, default=128)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        sim = simulate(args.tracks, args.plays, max(100, args.plays // 200), embedding_dim=args.dim)
+        store = open_store(Path(tmp))
+        write_to_store(store, sim)
+        setup_s = time.perf_counter() - started
+        print(f"setup (simulate + write {args.tracks:,} tracks, {args.plays:,} plays): {setup_s:.1f} s")
+
+        load_ms = _median_ms(lambda: load_taste_model(store), max(1, args.runs // 2))
+        model = load_taste_model(store)
+        sessions = session_matrix(model.plays, model.n_tracks, now=model.now)
+        matrix_ms = _median_ms(lambda: session_matrix(model.plays, model.n_tracks, now=model.now), args.runs)
+        cf_ms = _median_ms(lambda: build_item_neighbours(sessions), args.runs)
+        pearson_ms = _median_ms(lambda: build_item_neighbours(sessions, method="pearson"), args.runs)
+        baseline = "-"
+        try:
+            import scipy.sparse as sp
+            from implicit.nearest_neighbours import BM25Recommender
+
+            positive = sp.csr_matrix(sessions.maximum(0))
+            positive.eliminate_zeros()
+            baseline = f"{_median_ms(lambda: BM25Recommender(K=50).fit(positive, show_progress=False), args.runs):,.0f} ms (implicit BM25 fit)"
+        except ImportError:
+            pass
+        rows.append(("read plays+tracks+embeddings from SQLite", f"{load_ms:,.0f} ms", "-"))
+        rows.append(("CF rebuild: sessions matrix", f"{matrix_ms:,.0f} ms", "-"))
+        rows.append(("CF rebuild: cosine top-50 neighbours", f"{cf_ms:,.0f} ms", baseline))
+        rows.append(("CF rebuild: pearson top-50 neighbours", f"{pearson_ms:,.0f} ms", "-"))
+        model.set_neighbours(build_item_neighbours(sessions))
+
+        recommend(store, 20, model=model)  # warm
+        rec_ms = _median_ms(lambda: recommend(store, 20, model=model), args.runs * 4)
+        most_played_ms = _median_ms(
+            lambda: store.conn.execute(
+                "SELECT track_id, count(*) c FROM plays WHERE skipped = 0 GROUP BY track_id "
+                "ORDER BY c DESC LIMIT 20"
+            ).fetchall(),
+            args.runs,
+        )
+        rows.append(("recommend n=20 (warm model)", f"{rec_ms:.1f} ms", f"{most_played_ms:.0f} ms (SQL most-played)"))
+
+        rng = np.random.default_rng(1)
+        played = np.unique(model.plays.item)
+        seeds = rng.choice(played, args.runs * 4, replace=False)
+        create_ms = _median_ms(
+            lambda: Radio(store, RadioSeed("track", "bench", (int(model.track_ids[seeds[0]]),)), model=model),
+            args.runs,
+        )
+        radios = iter([Radio(store, RadioSeed("track", "bench", (int(model.track_ids[s]),)), model=model, random_seed=0) for s in seeds])
+        radio_ms = _median_ms(lambda: next(radios).next(25), len(seeds))
+        sound_top = _median_ms(
+            lambda: np.argpartition(-(model.vectors @ model.vectors[seeds[0]]), 25)[:25], args.runs * 4
+        )
+        rows.append(("radio: start from a track (pool)", f"{create_ms:.1f} ms", "-"))
+        rows.append(("radio next 25 (warm)", f"{radio_ms:.1f} ms", f"{sound_top:.1f} ms (sound top-25, no rules)"))
+
+        seed_iter = iter(seeds.tolist())
+        flow_ms = _median_ms(lambda: generate_playlist(model, [next(seed_iter)], 50), args.runs)
+        s0 = int(seeds[0])
+
+        def plain_sort() -> None:
+            pool = np.arange(model.n_tracks)
+            np.argsort(-closeness(model, np.array([s0]), pool))[:50]
+
+        rows.append(("flow playlist, 50 tracks", f"{flow_ms:.1f} ms", f"{_median_ms(plain_sort, args.runs):.0f} ms (sort whole library by closeness)"))
+        store.close()
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows.append(("peak memory (max RSS, whole run)", f"{peak_mb:,.0f} MB", "-"))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'what':<{width}}  {'median':>10}  baseline (same run)")
+    for what, value, base in rows:
+        print(f"{what:<{width}}  {value:>10}  {base}")
+
+
+if __name__ == "__main__":
+    main()
