@@ -42,6 +42,7 @@ class PlayArrays:
     completed: np.ndarray  # bool
     skipped: np.ndarray  # bool
     user: np.ndarray | None = None  # int32, only for multi-listener data (evaluation)
+    seconds: np.ndarray | None = None  # seconds played; without it gaps run start to start
 
     def __len__(self) -> int:
         return len(self.item)
@@ -53,17 +54,24 @@ class PlayArrays:
             self.completed[mask],
             self.skipped[mask],
             None if self.user is None else self.user[mask],
+            None if self.seconds is None else self.seconds[mask],
         )
 
 
 def session_ids(plays: PlayArrays, gap_s: float = SESSION_GAP_S) -> tuple[np.ndarray, np.ndarray]:
-    """(order, session) where plays[order] are sorted by listener and time, numbered by session."""
+    """(order, session) where plays[order] are sorted by listener and time, numbered by session.
+
+    The gap is from the end of one play to the start of the next (start to start when the
+    seconds played are unknown)."""
     if plays.user is None:
         order = np.argsort(plays.started_at, kind="stable")
-        new = np.diff(plays.started_at[order]) > gap_s
     else:
         order = np.lexsort((plays.started_at, plays.user))
-        new = (np.diff(plays.started_at[order]) > gap_s) | (np.diff(plays.user[order]) != 0)
+    starts = plays.started_at[order]
+    ends = starts + (0.0 if plays.seconds is None else plays.seconds[order])
+    new = (starts[1:] - ends[:-1]) > gap_s
+    if plays.user is not None:
+        new |= np.diff(plays.user[order]) != 0
     session = np.concatenate(([0], np.cumsum(new))).astype(np.int32)
     return order, session
 

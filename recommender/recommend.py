@@ -210,7 +210,8 @@ def recommend(
     )
     ranked = top[np.argsort(-total[top], kind="stable")]
     ranked = ranked[np.isfinite(total[ranked])]
-    recent_keys = {model.recording_keys[r] for r in rows.tolist() if model.recording_keys[r]}
+    # other copies (live albums, compilations) of what was played lately count as played
+    recent_keys = {model.recording_keys[r] for r in _played_recently(model).tolist()} - {""}
     picked = pick_diverse(model, ranked, n, max_per_artist=max_per_artist, taken_keys=recent_keys)
     reasons = _reasons(model, store, picked, rows, weights, scores, no_evidence) if explain else {}
     tracks = model.tracks(picked, store)
@@ -237,13 +238,17 @@ def recommend(
     return out
 
 
-def _blocked(model: TasteModel) -> np.ndarray:
-    """Dismissed, skipped repeatedly of late, or played in the last days."""
+def _played_recently(model: TasteModel) -> np.ndarray:
     p = model.plays
     recent = (~p.skipped) & (p.started_at >= model.now - RECENTLY_PLAYED_S)
+    return np.unique(p.item[recent])
+
+
+def _blocked(model: TasteModel) -> np.ndarray:
+    """Dismissed, skipped repeatedly of late, or played in the last days."""
     blocked = model.excluded.copy()
     blocked |= model.recent_skips >= REPEATED_SKIPS
-    blocked[p.item[recent]] = True
+    blocked[_played_recently(model)] = True
     return blocked
 
 

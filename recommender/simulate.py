@@ -197,7 +197,9 @@ def _listen(
     within = np.cumsum(seconds) - seconds
     within -= np.concatenate(([0.0], np.cumsum(sess_len_s)))[session_of]
     started_at = start[session_of] + within
-    plays = PlayArrays(item, started_at, completed, skipped, listener[session_of].astype(np.int32))
+    plays = PlayArrays(
+        item, started_at, completed, skipped, listener[session_of].astype(np.int32), seconds
+    )
     return plays, seconds, durations
 
 

@@ -126,9 +126,9 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
     genres = [(r[5] or "").casefold() for r in rows]
 
     raw = np.array(
-        store.conn.execute("SELECT track_id, started_at, completed, skipped FROM plays").fetchall(),
+        store.conn.execute("SELECT track_id, started_at, completed, skipped, seconds_played FROM plays").fetchall(),
         dtype=np.float64,
-    ).reshape(-1, 4)
+    ).reshape(-1, 5)
     lookup = np.full(int(track_ids.max()) + 1 if len(track_ids) else 1, -1, dtype=np.int64)
     lookup[track_ids] = np.arange(len(track_ids))
     tid = raw[:, 0].astype(np.int64)
@@ -139,6 +139,7 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
         raw[keep, 1],
         raw[keep, 2] > 0,
         raw[keep, 3] > 0,
+        seconds=raw[keep, 4],
     )
     excluded = np.zeros(len(track_ids), dtype=bool)
     for (dismissed_id,) in store.conn.execute("SELECT track_id FROM dismissed"):
