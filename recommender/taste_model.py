@@ -66,7 +66,9 @@ class TasteModel:
     def neighbours(self) -> ItemNeighbours:
         """Item-CF neighbours, built on first use (a few seconds at a million plays)."""
         if self._neighbours is None:
-            sessions = session_matrix(self.plays, self.n_tracks, now=self.now)
+            # Decay relative to the newest play, not the clock: the same history gives the
+            # same neighbours (and the same mixes) whenever it is rebuilt.
+            sessions = session_matrix(self.plays, self.n_tracks)
             self._neighbours = build_item_neighbours(sessions)
         return self._neighbours
 

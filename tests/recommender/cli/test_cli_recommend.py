@@ -1,0 +1,43 @@
+import json
+
+from recommender.cli.main import main
+from recommender.simulate import simulate, write_to_store
+from recommender.store import open_store
+
+
+def _library(data_dir):
+    with open_store(data_dir) as store:
+        write_to_store(store, simulate(400, 3000, 1, seed=7))
+
+
+def test_recommend_radio_and_playlist_commands(data_dir, tmp_path, capsys):
+    _library(data_dir)
+    common = ["--data-dir", str(data_dir)]
+    assert main(["recommend", "-n", "5", "--json", *common]) == 0
+    recs = json.loads(capsys.readouterr().out)
+    assert len(recs) == 5 and all(r["reasons"] for r in recs)
+    assert main(["radio", "1", "-n", "7", "--json", *common]) == 0
+    radio = json.loads(capsys.readouterr().out)
+    assert radio["seed"]["kind"] == "track" and len(radio["tracks"]) == 7
+    out = tmp_path / "p.xspf"
+    assert main(["playlist", "--seed", "1", "--seed", "2", "--length", "12", "--out", str(out), *common]) == 0
+    capsys.readouterr()
+    assert main(["playlist", "import", str(out), "--json", *common]) == 0
+    assert json.loads(capsys.readouterr().out)["found"] == 12
+    assert main(["mixes", "-k", "3", "--json", *common]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+
+
+def test_history_import_export_and_listing(data_dir, tmp_path, capsys):
+    _library(data_dir)
+    common = ["--data-dir", str(data_dir)]
+    out = tmp_path / "listens.jsonl"
+    assert main(["history", "export", "--out", str(out), *common]) == 0
+    assert main(["history", "import", str(out), "--json", *common]) == 0
+    capsys.readouterr()
+    assert main(["history", "-n", "3", "--json", *common]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert len(listing["recent"]) == 3
+    assert listing["stats"]["plays"] >= 3000
+    assert main(["playlist", *common]) == 2
+    assert "give --seed" in capsys.readouterr().err
