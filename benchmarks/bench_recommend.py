@@ -52,14 +52,21 @@ def main() -> None:
         store = open_store(Path(tmp))
         write_to_store(store, sim)
         setup_s = time.perf_counter() - started
-        print(f"setup (simulate + write {args.tracks:,} tracks, {args.plays:,} plays): {setup_s:.1f} s")
+        print(
+            f"setup (simulate + write {args.tracks:,} tracks, {args.plays:,} plays): "
+            f"{setup_s:.1f} s"
+        )
 
         load_ms = _median_ms(lambda: load_taste_model(store), max(1, args.runs // 2))
         model = load_taste_model(store)
         sessions = session_matrix(model.plays, model.n_tracks, now=model.now)
-        matrix_ms = _median_ms(lambda: session_matrix(model.plays, model.n_tracks, now=model.now), args.runs)
+        matrix_ms = _median_ms(
+            lambda: session_matrix(model.plays, model.n_tracks, now=model.now), args.runs
+        )
         cf_ms = _median_ms(lambda: build_item_neighbours(sessions), args.runs)
-        pearson_ms = _median_ms(lambda: build_item_neighbours(sessions, method="pearson"), args.runs)
+        pearson_ms = _median_ms(
+            lambda: build_item_neighbours(sessions, method="pearson"), args.runs
+        )
         baseline = "-"
         try:
             import scipy.sparse as sp
@@ -67,7 +74,10 @@ def main() -> None:
 
             positive = sp.csr_matrix(sessions.maximum(0))
             positive.eliminate_zeros()
-            baseline = f"{_median_ms(lambda: BM25Recommender(K=50).fit(positive, show_progress=False), args.runs):,.0f} ms (implicit BM25 fit)"
+            bm25_ms = _median_ms(
+                lambda: BM25Recommender(K=50).fit(positive, show_progress=False), args.runs
+            )
+            baseline = f"{bm25_ms:,.0f} ms (implicit BM25 fit)"
         except ImportError:
             pass
         rows.append(("read plays+tracks+embeddings from SQLite", f"{load_ms:,.0f} ms", "-"))
@@ -85,22 +95,47 @@ def main() -> None:
             ).fetchall(),
             args.runs,
         )
-        rows.append(("recommend n=20 (warm model)", f"{rec_ms:.1f} ms", f"{most_played_ms:.0f} ms (SQL most-played)"))
+        rows.append(
+            (
+                "recommend n=20 (warm model)",
+                f"{rec_ms:.1f} ms",
+                f"{most_played_ms:.0f} ms (SQL most-played)",
+            )
+        )
 
         rng = np.random.default_rng(1)
         played = np.unique(model.plays.item)
         seeds = rng.choice(played, args.runs * 4, replace=False)
         create_ms = _median_ms(
-            lambda: Radio(store, RadioSeed("track", "bench", (int(model.track_ids[seeds[0]]),)), model=model),
+            lambda: Radio(
+                store, RadioSeed("track", "bench", (int(model.track_ids[seeds[0]]),)), model=model
+            ),
             args.runs,
         )
-        radios = iter([Radio(store, RadioSeed("track", "bench", (int(model.track_ids[s]),)), model=model, random_seed=0) for s in seeds])
+        radios = iter(
+            [
+                Radio(
+                    store,
+                    RadioSeed("track", "bench", (int(model.track_ids[s]),)),
+                    model=model,
+                    random_seed=0,
+                )
+                for s in seeds
+            ]
+        )
         radio_ms = _median_ms(lambda: next(radios).next(25), len(seeds))
         sound_top = _median_ms(
-            lambda: np.argpartition(-(model.vectors @ model.vectors[seeds[0]]), 25)[:25], args.runs * 4
+            lambda: np.argpartition(-(model.vectors @ model.vectors[seeds[0]]), 25)[:25],
+            args.runs * 4,
         )
         rows.append(("radio: start from a track (pool)", f"{create_ms:.1f} ms", "-"))
-        rows.append(("radio next 25 (warm)", f"{radio_ms:.1f} ms", f"{sound_top:.1f} ms (sound top-25, no rules)"))
+        rows.append(
+            (
+                "radio next 25 (warm)",
+                f"{radio_ms:.1f} ms",
+                f"{sound_top:.1f} ms (sound top-25, no rules)",
+            )
+        )
 
         seed_iter = iter(seeds.tolist())
         flow_ms = _median_ms(lambda: generate_playlist(model, [next(seed_iter)], 50), args.runs)
@@ -110,7 +145,13 @@ def main() -> None:
             pool = np.arange(model.n_tracks)
             np.argsort(-closeness(model, np.array([s0]), pool))[:50]
 
-        rows.append(("flow playlist, 50 tracks", f"{flow_ms:.1f} ms", f"{_median_ms(plain_sort, args.runs):.0f} ms (sort whole library by closeness)"))
+        rows.append(
+            (
+                "flow playlist, 50 tracks",
+                f"{flow_ms:.1f} ms",
+                f"{_median_ms(plain_sort, args.runs):.0f} ms (sort whole library by closeness)",
+            )
+        )
         store.close()
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

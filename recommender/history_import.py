@@ -230,7 +230,7 @@ def import_listens(
                         x.duration_s,
                     )
                     for x in waiting
-                ],  # fmt: skip
+                ],
             )
             unmatched += len(waiting)
         state.done = min(start + batch_size, len(listens))
@@ -251,7 +251,7 @@ def _outcome(listen: Listen, duration: float | None) -> tuple[float, int, int]:
 
 
 def rematch_unmatched(store: Store) -> int:
-    """Try the waiting listens against the library again (after a scan); returns how many matched."""
+    """Try waiting listens against the library again (after a scan); returns how many match."""
     rows = store.conn.execute(
         "SELECT id, source, listened_at, artist, title, mb_recording_id, seconds_played "
         "FROM unmatched_listens"
@@ -295,7 +295,7 @@ def export_listens(store: Store, out: Path, *, include_skips: bool = False) -> i
             if mbid:
                 info["recording_mbid"] = mbid
             if duration:
-                info["duration_ms"] = int(round(duration * 1000))
+                info["duration_ms"] = round(duration * 1000)
             meta: dict[str, object] = {
                 "artist_name": artist or "",
                 "track_name": title or "",

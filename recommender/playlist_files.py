@@ -98,7 +98,7 @@ def _write_atomic(out: Path, text: str) -> None:
 
 
 def read_playlist_file(path: Path) -> list[PlaylistEntry]:
-    """Entries of an M3U/M3U8, PLS or XSPF file, locations as absolute paths where they are files."""
+    """Entries of an M3U/M3U8, PLS or XSPF file; file locations become absolute paths."""
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise UsageError(f"cannot read {path.name}: expected one of {', '.join(FORMATS)}")
@@ -145,7 +145,11 @@ def _read_m3u(text: str, folder: Path) -> list[PlaylistEntry]:
                 dur = float(seconds.split()[0]) if seconds.strip() else None
             except ValueError:
                 dur = None
-            info = (dur if dur and dur > 0 else None, artist if sep else None, title if sep else label)
+            info = (
+                dur if dur and dur > 0 else None,
+                artist if sep else None,
+                title if sep else label,
+            )
             continue
         if line.startswith("#"):
             continue
@@ -210,7 +214,9 @@ class PlaylistImport:
     not_found: list[PlaylistEntry]
 
 
-def match_entries(store: Store, entries: list[PlaylistEntry]) -> tuple[list[int], list[PlaylistEntry]]:
+def match_entries(
+    store: Store, entries: list[PlaylistEntry]
+) -> tuple[list[int], list[PlaylistEntry]]:
     """Library track ids for entries (by path, else artist + title) and the entries not found."""
     matcher: LibraryMatcher | None = None
     ids: list[int] = []

@@ -74,18 +74,22 @@ def _seed_of_kind(store: Store, kind: str, value: str) -> RadioSeed | None:
             "SELECT id FROM tracks WHERE missing = 0 AND album = ? COLLATE NOCASE "
             "ORDER BY discnumber, tracknumber, id", (value,))]  # fmt: skip
         return RadioSeed("album", value, tuple(ids)) if ids else None
-    row = conn.execute("SELECT id, name FROM playlists WHERE name = ? COLLATE NOCASE", (value,)).fetchone()
+    row = conn.execute(
+        "SELECT id, name FROM playlists WHERE name = ? COLLATE NOCASE", (value,)
+    ).fetchone()
     if row is None and value.isdigit():
         row = conn.execute("SELECT id, name FROM playlists WHERE id = ?", (int(value),)).fetchone()
     if row is None:
         return None
-    ids = [r[0] for r in conn.execute(
-        "SELECT track_id FROM playlist_items WHERE playlist_id = ? ORDER BY position", (row[0],))]  # fmt: skip
+    items = conn.execute(
+        "SELECT track_id FROM playlist_items WHERE playlist_id = ? ORDER BY position", (row[0],)
+    )
+    ids = [r[0] for r in items]
     return RadioSeed("playlist", row[1], tuple(ids)) if ids else None
 
 
 class Radio:
-    """One listening session's radio. Not thread-safe: keep one per session, call from one thread."""
+    """One listening session's radio. Not thread-safe: one per session, called from one thread."""
 
     def __init__(
         self,

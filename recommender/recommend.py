@@ -168,9 +168,13 @@ def pick_diverse(
         key = model.recording_keys[row]
         if key and key in keys:
             continue
-        if model.vectors is not None and picked and model.has_vector[row]:
-            if float(np.max(model.vectors[picked] @ model.vectors[row])) >= DUPLICATE_COSINE:
-                continue
+        if (
+            model.vectors is not None
+            and picked
+            and model.has_vector[row]
+            and float(np.max(model.vectors[picked] @ model.vectors[row])) >= DUPLICATE_COSINE
+        ):
+            continue
         picked.append(row)
         if key:
             keys.add(key)

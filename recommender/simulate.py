@@ -97,11 +97,12 @@ def simulate(
         rng, n_plays, n_listeners, genre_idx, scene_idx, popularity, n_genres,
         scenes_per_genre, mean_session_len, p_scene, p_genre, end_time,
     )  # fmt: skip
-    track_in_artist = np.arange(n_tracks) - np.searchsorted(artist_idx, artist_idx)
+    track_in_artist = (np.arange(n_tracks) - np.searchsorted(artist_idx, artist_idx)).tolist()
+    pairs = list(zip(track_in_artist, artist_idx.tolist(), strict=True))
     return SimulatedLibrary(
-        artist=[f"Sim Artist {a:05d}" for a in artist_idx.tolist()],
-        title=[f"Song {i + 1} of {a:05d}" for i, a in zip(track_in_artist.tolist(), artist_idx.tolist(), strict=True)],
-        album=[f"Album {i // 10 + 1} of {a:05d}" for i, a in zip(track_in_artist.tolist(), artist_idx.tolist(), strict=True)],
+        artist=[f"Sim Artist {a:05d}" for _, a in pairs],
+        title=[f"Song {i + 1} of {a:05d}" for i, a in pairs],
+        album=[f"Album {i // 10 + 1} of {a:05d}" for i, a in pairs],
         genre=[GENRE_NAMES[g] for g in genre_idx.tolist()],
         duration=durations,
         genre_idx=genre_idx,

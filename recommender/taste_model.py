@@ -128,7 +128,9 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
     genres = [(r[5] or "").casefold() for r in rows]
 
     raw = np.array(
-        store.conn.execute("SELECT track_id, started_at, completed, skipped, seconds_played FROM plays").fetchall(),
+        store.conn.execute(
+            "SELECT track_id, started_at, completed, skipped, seconds_played FROM plays"
+        ).fetchall(),
         dtype=np.float64,
     ).reshape(-1, 5)
     lookup = np.full(int(track_ids.max()) + 1 if len(track_ids) else 1, -1, dtype=np.int64)

@@ -15,11 +15,13 @@ def test_listenbrainz_import_matches_tags_that_differ_in_case_or_feat(store, tmp
     ids = add_tracks(store, [("Massive Attack", "Teardrop"), ("Gorillaz", "Feel Good Inc.")])
     listens = tmp_path / "listens.jsonl"
     listens.write_text(
-        "\n".join([
-            _lb_line("MASSIVE ATTACK", "teardrop", T0),
-            _lb_line("Gorillaz feat. De La Soul", "Feel Good Inc", T0 + 300),
-            _lb_line("Nobody Here", "Unknown Song", T0 + 600),
-        ])  # fmt: skip
+        "\n".join(
+            [
+                _lb_line("MASSIVE ATTACK", "teardrop", T0),
+                _lb_line("Gorillaz feat. De La Soul", "Feel Good Inc", T0 + 300),
+                _lb_line("Nobody Here", "Unknown Song", T0 + 600),
+            ]
+        )
     )
     report = import_listens(store, listens)
     assert (report.read, report.matched, report.added, report.unmatched) == (3, 2, 2, 1)
@@ -56,7 +58,9 @@ def test_lastfm_csv_with_and_without_header(store, tmp_path):
 def test_export_writes_listenbrainz_jsonl_that_imports_back(store, tmp_path, data_dir):
     add_tracks(store, [("Air", "La Femme d'Argent"), ("Air", "Sexy Boy")])
     listens = tmp_path / "in.jsonl"
-    listens.write_text(_lb_line("Air", "Sexy Boy", T0) + "\n" + _lb_line("Air", "La Femme d'Argent", T0 + 400))
+    listens.write_text(
+        _lb_line("Air", "Sexy Boy", T0) + "\n" + _lb_line("Air", "La Femme d'Argent", T0 + 400)
+    )
     import_listens(store, listens)
     out = tmp_path / "out.jsonl"
     assert export_listens(store, out) == 2

@@ -31,7 +31,7 @@ def test_tracks_played_in_the_same_sessions_are_neighbours():
     sessions = [[0, 1, 2]] * 6 + [[3, 4, 5]] * 6 + [[0, 3]]
     for method in ("cosine", "pearson"):
         nb = build_item_neighbours(session_matrix(_plays(sessions), 6), method=method)
-        cols, sims = nb.neighbours(0)
+        cols, _ = nb.neighbours(0)
         assert set(cols[:2].tolist()) == {1, 2}
         assert nb.similarity(0, np.array([1]))[0] > nb.similarity(0, np.array([3]))[0]
 

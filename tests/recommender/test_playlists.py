@@ -76,7 +76,7 @@ def test_xspf_is_valid_xml_with_file_uris_and_milliseconds(library):
 
 
 def test_import_reports_entries_not_in_the_library(library):
-    store, ids, tmp_path = library
+    store, _, tmp_path = library
     pls = tmp_path / "radio.pls"
     pls.write_text(
         "[playlist]\nFile1=Music/Artist 1/Song 2.flac\nTitle1=Artist 1 - Song 2\n"

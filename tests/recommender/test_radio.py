@@ -23,7 +23,7 @@ def library(store):
 
 
 def test_never_three_by_one_artist_in_a_row(library):
-    store, ids = library
+    store, _ = library
     radio = Radio(store, resolve_seed(store, "artist:Artist 0"), random_seed=0)
     artists = [r.track.artist for r in radio.next(40)]
     assert len(artists) == 40

@@ -27,7 +27,7 @@ def _ids(recs):
 
 
 def test_co_played_tracks_recommend_each_other(library):
-    store, scene_a, scene_b = library
+    store, scene_a, _ = library
     add_session(store, scene_a[:3], NOW - 3600)  # lately: scene A only
     recs = recommend(store, 6, model=load_taste_model(store, now=NOW))
     assert recs
@@ -36,7 +36,7 @@ def test_co_played_tracks_recommend_each_other(library):
 
 
 def test_skips_push_recommendations_down(library):
-    store, scene_a, scene_b = library
+    store, scene_a, _ = library
     add_session(store, scene_a[:3], NOW - 7200)
     before = _ids(recommend(store, 12, model=load_taste_model(store, now=NOW)))
     target = next(t for t in before if t in scene_a)

@@ -20,7 +20,12 @@ def test_recommend_radio_and_playlist_commands(data_dir, tmp_path, capsys):
     radio = json.loads(capsys.readouterr().out)
     assert radio["seed"]["kind"] == "track" and len(radio["tracks"]) == 7
     out = tmp_path / "p.xspf"
-    assert main(["playlist", "--seed", "1", "--seed", "2", "--length", "12", "--out", str(out), *common]) == 0
+    assert (
+        main(
+            ["playlist", "--seed", "1", "--seed", "2", "--length", "12", "--out", str(out), *common]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["playlist", "import", str(out), "--json", *common]) == 0
     assert json.loads(capsys.readouterr().out)["found"] == 12
