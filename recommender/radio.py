@@ -25,6 +25,9 @@ REPEAT_WINDOW = 100
 SEED_WEIGHT = 0.6
 """Each pick balances closeness to the seed (this) and to the track before it (the rest)."""
 SAME_ARTIST_AS_PREVIOUS_PENALTY = 0.3
+ARTIST_WINDOW = 10
+ARTIST_REPEAT_PENALTY = 0.12
+"""Per pick by the same artist among the last ARTIST_WINDOW: the same artist keeps not coming."""
 SKIP_PENALTY = 0.8
 SKIP_DECAY = 0.9
 """A skip's push-away fades by this factor with every later pick."""
@@ -111,7 +114,7 @@ class Radio:
         self.history: deque[int] = deque(maxlen=repeat_window)
         if seed.kind == "track":  # the seed is playing; an artist's own tracks may come
             self.history.extend(self.seed_rows.tolist())
-        self.last_artists: deque[int] = deque(maxlen=2)
+        self.last_artists: deque[int] = deque(maxlen=ARTIST_WINDOW)
         self.current: int | None = int(self.seed_rows[-1]) if seed.kind == "track" else None
         self._depth = 1
         self._build_pool()
@@ -189,12 +192,18 @@ class Radio:
         if self.last_artists:
             prev = self.last_artists[-1]
             score = score - SAME_ARTIST_AS_PREVIOUS_PENALTY * ((artists == prev) & (prev >= 0))
+            lately = np.array([a for a in self.last_artists if a >= 0], dtype=np.int64)
+            if len(lately):
+                counts = np.bincount(lately, minlength=int(artists.max()) + 1)
+                score = score - ARTIST_REPEAT_PENALTY * counts[np.maximum(artists, 0)] * (
+                    artists >= 0
+                )
         banned = self.blocked_session.copy()
         recent = [self.position[r] for r in self.history if r in self.position]
         banned[recent] = True
         recent_keys = {m.recording_keys[r] for r in self.history} - {""}
-        if len(self.last_artists) == 2 and self.last_artists[0] == self.last_artists[1] >= 0:
-            banned |= artists == self.last_artists[0]
+        if len(self.last_artists) >= 2 and self.last_artists[-2] == self.last_artists[-1] >= 0:
+            banned |= artists == self.last_artists[-1]
         order = np.argsort(-np.where(banned, -np.inf, score), kind="stable")
         for i in order[:64].tolist():
             if banned[i]:
