@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,7 +60,10 @@ class ImportReport:
 
 
 def read_listens(path: Path) -> tuple[str, list[Listen]]:
-    """(source, listens) from a ListenBrainz JSON/JSONL export or a Last.fm scrobble CSV."""
+    """(source, listens) from a ListenBrainz export (JSON, JSONL, or the .zip of monthly JSONL
+    files ListenBrainz hands out) or a Last.fm scrobble CSV."""
+    if path.suffix.lower() == ".zip":
+        return SOURCE_LISTENBRAINZ, _listenbrainz_zip(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -91,6 +95,25 @@ def _listenbrainz(text: str, path: Path) -> Iterator[Listen]:
         listen = _listenbrainz_item(item)
         if listen is not None:
             yield listen
+
+
+def _listenbrainz_zip(path: Path) -> list[Listen]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise NotFoundError(f"no such file: {path}") from None
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+    listens: list[Listen] = []
+    with archive:
+        for name in sorted(archive.namelist()):
+            parts = name.split("/")
+            if not name.endswith((".jsonl", ".json")) or "listens" not in parts[:-1]:
+                continue
+            text = archive.read(name).decode("utf-8-sig", errors="replace").strip()
+            if text:
+                listens.extend(_listenbrainz(text, Path(f"{path}:{name}")))
+    return listens
 
 
 def _listenbrainz_item(item: object) -> Listen | None:

@@ -70,3 +70,16 @@ def test_export_writes_listenbrainz_jsonl_that_imports_back(store, tmp_path, dat
     assert first["track_metadata"]["additional_info"]["duration_ms"] == 200_000
     store.conn.execute("DELETE FROM plays")
     assert import_listens(store, out).added == 2
+
+
+def test_listenbrainz_zip_export_of_monthly_files(store, tmp_path):
+    import zipfile
+
+    ids = add_tracks(store, [("Moderat", "A New Error"), ("Moderat", "Bad Kingdom")])
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("user.json", '{"user_name": "me"}')
+        z.writestr("listens/2023/1.jsonl", _lb_line("Moderat", "A New Error", T0))
+        z.writestr("listens/2023/2.jsonl", _lb_line("moderat", "bad kingdom", T0 + 999))
+    assert import_listens(store, archive).added == 2
+    assert sorted(r[0] for r in store.conn.execute("SELECT track_id FROM plays")) == ids
