@@ -15,7 +15,7 @@ def library(store):
     ids = add_tracks(store, specs)
     scene_a, scene_b = ids[:15], ids[15:]
     rng = np.random.default_rng(0)
-    t = NOW - 200 * DAY_S  # long ago: the latest session says what the listener wants now
+    t = NOW - 1000 * DAY_S  # long ago: the latest session says what the listener wants now
     for day in range(40):
         scene = scene_a if day % 2 == 0 else scene_b
         t = add_session(store, list(rng.choice(scene, 8, replace=False)), t) + 3 * DAY_S
