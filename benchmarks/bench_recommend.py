@@ -92,12 +92,11 @@ def main() -> None:
         full_ms = _median_ms(end_to_end, max(1, args.runs // 2))
         rows.append(("CF rebuild end to end (read + sessions + cosine)", f"{full_ms:,.0f} ms", "-"))
         nb = model.neighbours.matrix
-        model_mb = (
-            nb.data.nbytes + nb.indices.nbytes + nb.indptr.nbytes
-            + (model.vectors.nbytes if model.vectors is not None else 0)
-            + sum(a.nbytes for a in (model.plays.item, model.plays.started_at, model.plays.completed,
-                                     model.plays.skipped, model.plays.seconds))
-        ) / 2**20  # fmt: skip
+        plays = model.plays
+        play_arrays = (plays.item, plays.started_at, plays.completed, plays.skipped, plays.seconds)
+        vectors_bytes = model.vectors.nbytes if model.vectors is not None else 0
+        neighbour_bytes = nb.data.nbytes + nb.indices.nbytes + nb.indptr.nbytes
+        model_mb = (neighbour_bytes + vectors_bytes + sum(a.nbytes for a in play_arrays)) / 2**20
         rows.append(
             (
                 "taste model arrays in memory (neighbours, vectors, plays)",
