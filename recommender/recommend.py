@@ -287,8 +287,9 @@ def _reasons(
             liked_v = liked[model.has_vector[liked]]
             if len(liked_v):
                 sims = model.vectors[picked] @ model.vectors[liked_v].T
+                sims[np.array(picked)[:, None] == liked_v[None, :]] = -np.inf  # not itself
                 for j, row in enumerate(picked):
-                    if model.has_vector[row]:
+                    if model.has_vector[row] and np.isfinite(sims[j]).any():
                         best = int(np.argmax(sims[j]))
                         sound_from[row] = (int(liked_v[best]), float(sims[j, best]))
     wanted = set(cf_from.values()) | {r for r, _ in sound_from.values()}

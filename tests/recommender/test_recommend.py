@@ -92,3 +92,13 @@ def test_a_user_with_no_history_still_gets_suggestions(store):
     recs = recommend(store, 3)
     assert len(recs) == 3
     assert recs[0].reasons == ("new in your library",)
+
+
+def test_a_suggestion_is_never_explained_by_itself(store):
+    ids = add_tracks(store, [(f"Artist {i}", f"Song {i}") for i in range(6)])
+    rng = np.random.default_rng(2)
+    add_embeddings(store, {tid: rng.normal(size=8) for tid in ids})
+    add_session(store, ids[:3], NOW - 30 * DAY_S)  # played, but not lately: may come back
+    for r in recommend(store, 6, model=load_taste_model(store, now=NOW)):
+        own = f"{r.track.artist} – {r.track.title}"
+        assert all(own not in reason for reason in r.reasons), (own, r.reasons)
