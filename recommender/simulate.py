@@ -328,17 +328,33 @@ def main(argv: list[str] | None = None) -> int:
         description="Write a SIMULATED listening history (listens.jsonl) and synthetic "
         "embeddings (embeddings.npz) for evaluation.",
     )
-    parser.add_argument("--out", type=Path, required=True, help="folder to write into")
+    parser.add_argument("--out", type=Path, help="folder for listens.jsonl and embeddings.npz")
+    parser.add_argument(
+        "--library",
+        type=Path,
+        metavar="DATA_DIR",
+        help="also fill a Tonearm data folder with the simulated tracks, plays and embeddings "
+        "(rows only: no audio files exist)",
+    )
     parser.add_argument("--tracks", type=int, default=5000)
     parser.add_argument("--plays", type=int, default=150_000)
     parser.add_argument("--listeners", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    if args.out is None and args.library is None:
+        parser.error("give --out FOLDER and/or --library DATA_DIR")
     sim = simulate(args.tracks, args.plays, args.listeners, seed=args.seed)
-    write_listens_jsonl(sim, args.out / "listens.jsonl")
-    write_embeddings_npz(sim, args.out / "embeddings.npz")
-    print(f"wrote {len(sim.plays):,} simulated plays of {sim.n_tracks:,} tracks to {args.out}")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_listens_jsonl(sim, args.out / "listens.jsonl")
+        write_embeddings_npz(sim, args.out / "embeddings.npz")
+        print(f"wrote {len(sim.plays):,} simulated plays of {sim.n_tracks:,} tracks to {args.out}")
+    if args.library is not None:
+        from recommender.store import open_store
+
+        with open_store(args.library) as store:
+            write_to_store(store, sim)
+        print(f"filled {args.library} with {sim.n_tracks:,} simulated tracks and their plays")
     return 0
 
 
