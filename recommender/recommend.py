@@ -11,6 +11,7 @@ repeatedly of late, nothing played in the last days.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,6 +243,18 @@ def recommend(
             )
         )
     return out
+
+
+def dismiss(store: Store, track_id: int, *, undo: bool = False) -> None:
+    """ "Not for me": never suggest this track again (or, with `undo`, allow it again)."""
+    if undo:
+        store.conn.execute("DELETE FROM dismissed WHERE track_id = ?", (track_id,))
+        return
+    store.conn.execute(
+        "INSERT INTO dismissed(track_id, at) VALUES (?, ?) "
+        "ON CONFLICT(track_id) DO UPDATE SET at = excluded.at",
+        (track_id, time.time()),
+    )
 
 
 def _played_recently(model: TasteModel) -> np.ndarray:

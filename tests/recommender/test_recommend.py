@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from recommender.recommend import recommend
+from recommender.recommend import dismiss, recommend
 from recommender.taste_model import load_taste_model
 from tests.recommender.history_factory import DAY_S, add_embeddings, add_session, add_tracks
 
@@ -67,7 +67,7 @@ def test_explanations_name_tracks_that_were_really_played(library):
 def test_artist_cap_dismissed_and_recent_plays_are_respected(library):
     store, scene_a, _ = library
     add_session(store, scene_a[:2], NOW - 600)
-    store.conn.execute("INSERT INTO dismissed(track_id, at) VALUES (?, ?)", (scene_a[2], NOW))
+    dismiss(store, scene_a[2])
     recs = recommend(store, 10, model=load_taste_model(store, now=NOW), max_per_artist=1)
     artists = [r.track.artist for r in recs]
     assert len(artists) == len(set(artists))
