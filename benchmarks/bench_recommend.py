@@ -121,6 +121,16 @@ def main() -> None:
                 f"{most_played_ms:.0f} ms (SQL most-played)",
             )
         )
+        some_track = int(model.track_ids[int(model.plays.item[-1])])
+
+        def after_a_play() -> None:
+            model.note_play(some_track, model.now + 1, 200.0, completed=True, skipped=False)
+            recommend(store, 20, model=model)
+
+        fresh_ms = _median_ms(after_a_play, args.runs * 4)
+        rows.append(
+            ("recommend n=20 just after a new play (profile recomputed)", f"{fresh_ms:.1f} ms", "-")
+        )
 
         rng = np.random.default_rng(1)
         played = np.unique(model.plays.item)

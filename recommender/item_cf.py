@@ -43,6 +43,7 @@ class PlayArrays:
     skipped: np.ndarray  # bool
     user: np.ndarray | None = None  # int32, only for multi-listener data (evaluation)
     seconds: np.ndarray | None = None  # seconds played; without it gaps run start to start
+    time_ordered: bool = False  # True when started_at is known to be non-decreasing
 
     def __len__(self) -> int:
         return len(self.item)

@@ -64,7 +64,10 @@ def profile_from_plays(
     """(rows, weights) of the latest plays: enjoyed tracks positive, skipped ones negative."""
     if len(plays) == 0:
         return np.empty(0, np.int64), np.empty(0, np.float32)
-    latest = np.argsort(plays.started_at, kind="stable")[-limit:]
+    if plays.time_ordered:
+        latest = np.arange(max(0, len(plays) - limit), len(plays))
+    else:
+        latest = np.argsort(plays.started_at, kind="stable")[-limit:]
     base = np.where(plays.skipped[latest], -1.0, np.where(plays.completed[latest], 1.0, 0.5))
     decay = np.exp2(-np.maximum(now - plays.started_at[latest], 0) / PROFILE_HALF_LIFE_S)
     rows, inverse = np.unique(plays.item[latest], return_inverse=True)
@@ -74,8 +77,11 @@ def profile_from_plays(
 
 
 def profile_from_history(model: TasteModel) -> tuple[np.ndarray, np.ndarray]:
-    """The library owner's profile: their latest plays as of the model's `now`."""
-    return profile_from_plays(model.plays, model.now)
+    """The library owner's profile: their latest plays as of the model's `now` (kept with the
+    model until it learns of a new play)."""
+    if "profile" not in model.derived:
+        model.derived["profile"] = profile_from_plays(model.plays, model.now)
+    return model.derived["profile"]
 
 
 def score_tracks(
@@ -202,7 +208,10 @@ def recommend(
     if model.n_tracks == 0:
         return []
     rows, weights = profile_from_history(model)
-    scores = score_tracks(model, rows, weights, blend)
+    key = ("scores", blend)
+    if key not in model.derived:
+        model.derived[key] = score_tracks(model, rows, weights, blend)
+    scores = model.derived[key]
     total = scores.total / (1.0 + UNDERPLAYED_PENALTY * np.log1p(model.play_count))
     blocked = _blocked(model)
     no_evidence = not (total[~blocked] > 0).any()

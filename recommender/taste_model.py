@@ -44,6 +44,9 @@ class TasteModel:
     now: float = field(default_factory=time.time)
     signature: tuple = ()
     _neighbours: ItemNeighbours | None = None
+    derived: dict = field(default_factory=dict)
+    """Answers computed from this model (the listener's profile, its scores); cleared by
+    `note_play`."""
 
     def __post_init__(self) -> None:
         n = len(self.track_ids)
@@ -89,6 +92,36 @@ class TasteModel:
             return np.zeros(len(others), dtype=np.float32)
         return self.vectors[others] @ self.vectors[row]
 
+    def note_play(
+        self,
+        track_id: int,
+        started_at: float,
+        seconds_played: float,
+        completed: bool,
+        skipped: bool,
+    ) -> None:
+        """Take a new play into account at once (profile, counts, skips) without rebuilding the
+        CF neighbours, which can wait for the next rebuild."""
+        row = self.row_of.get(track_id)
+        if row is None:
+            return
+        p = self.plays
+        self.plays = PlayArrays(
+            np.append(p.item, np.int32(row)),
+            np.append(p.started_at, started_at),
+            np.append(p.completed, completed),
+            np.append(p.skipped, skipped),
+            None if p.user is None else np.append(p.user, p.user[-1] if len(p.user) else 0),
+            None if p.seconds is None else np.append(p.seconds, seconds_played),
+            p.time_ordered and (len(p) == 0 or started_at >= p.started_at[-1]),
+        )
+        if skipped:
+            self.recent_skips[row] += 1
+        else:
+            self.play_count[row] += 1
+        self.now = max(self.now, started_at + seconds_played)
+        self.derived.clear()
+
     def is_stale(self, store: Store) -> bool:
         return self.signature != _signature(store)
 
@@ -129,7 +162,8 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
 
     raw = np.array(
         store.conn.execute(
-            "SELECT track_id, started_at, completed, skipped, seconds_played FROM plays"
+            "SELECT track_id, started_at, completed, skipped, seconds_played FROM plays "
+            "ORDER BY started_at, id"
         ).fetchall(),
         dtype=np.float64,
     ).reshape(-1, 5)
@@ -144,6 +178,7 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
         raw[keep, 2] > 0,
         raw[keep, 3] > 0,
         seconds=raw[keep, 4],
+        time_ordered=True,
     )
     excluded = np.zeros(len(track_ids), dtype=bool)
     for (dismissed_id,) in store.conn.execute("SELECT track_id FROM dismissed"):

@@ -102,3 +102,13 @@ def test_a_suggestion_is_never_explained_by_itself(store):
     for r in recommend(store, 6, model=load_taste_model(store, now=NOW)):
         own = f"{r.track.artist} – {r.track.title}"
         assert all(own not in reason for reason in r.reasons), (own, r.reasons)
+
+
+def test_a_kept_model_learns_of_new_plays_without_a_rebuild(library):
+    store, scene_a, _ = library
+    add_session(store, scene_a[:3], NOW - 7200)
+    model = load_taste_model(store, now=NOW)
+    target = next(r.track.id for r in recommend(store, 12, model=model))
+    for i in range(2):  # the player tells the kept model about two skips
+        model.note_play(target, NOW - 600 + i * 30, 5.0, completed=False, skipped=True)
+    assert target not in _ids(recommend(store, 12, model=model))
