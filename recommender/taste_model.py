@@ -162,11 +162,11 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
 
     raw = np.array(
         store.conn.execute(
-            "SELECT track_id, started_at, completed, skipped, seconds_played FROM plays "
-            "ORDER BY started_at, id"
+            "SELECT track_id, started_at, completed, skipped, seconds_played FROM plays"
         ).fetchall(),
         dtype=np.float64,
     ).reshape(-1, 5)
+    raw = raw[np.argsort(raw[:, 1], kind="stable")]  # faster than ORDER BY over the index
     lookup = np.full(int(track_ids.max()) + 1 if len(track_ids) else 1, -1, dtype=np.int64)
     lookup[track_ids] = np.arange(len(track_ids))
     tid = raw[:, 0].astype(np.int64)
