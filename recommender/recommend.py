@@ -228,7 +228,8 @@ def recommend(
     ranked = ranked[np.isfinite(total[ranked])]
     # other copies (live albums, compilations) of what was played lately count as played
     recent_keys = {model.recording_keys[r] for r in _played_recently(model).tolist()} - {""}
-    picked = pick_diverse(model, ranked, n, max_per_artist=max_per_artist, taken_keys=recent_keys)
+    cap = 1 if no_evidence else max_per_artist  # nothing known yet: show the library's breadth
+    picked = pick_diverse(model, ranked, n, max_per_artist=cap, taken_keys=recent_keys)
     reasons = _reasons(model, store, picked, rows, weights, scores, no_evidence) if explain else {}
     tracks = model.tracks(picked, store)
     out = []

@@ -87,11 +87,12 @@ def test_sound_answers_for_a_new_library_with_embeddings(store):
     assert any("sounds like Artist 0 – Song 0" in reason for reason in recs[0].reasons)
 
 
-def test_a_user_with_no_history_still_gets_suggestions(store):
-    add_tracks(store, [(f"Artist {i}", f"Song {i}") for i in range(5)])
+def test_a_user_with_no_history_still_gets_suggestions_from_different_artists(store):
+    add_tracks(store, [(f"Artist {i % 4}", f"Song {i}") for i in range(12)])
     recs = recommend(store, 3)
     assert len(recs) == 3
     assert recs[0].reasons == ("new in your library",)
+    assert len({r.track.artist for r in recs}) == 3
 
 
 def test_a_suggestion_is_never_explained_by_itself(store):
