@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "recommender.cli.similar",
     "recommender.cli.remote",
     "recommender.cli.serve",
+    "recommender.cli.history",
+    "recommender.cli.recommend",
 )
 
 
