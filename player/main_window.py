@@ -41,7 +41,12 @@ from player.queue_panel import QueueModel, QueuePanel
 from player.track_menu import TrackActions, TrackMenuProvider, build_track_menu
 from recommender.datadir import default_music_dir
 from recommender.errors import TonearmError
-from recommender.library_view import LibraryColumns, load_library_columns
+from recommender.library_view import (
+    LibraryColumns,
+    add_play_stats,
+    read_track_columns,
+    write_columns_cache,
+)
 from recommender.play_queue import SavedQueue, load_queue, save_position, save_queue
 from recommender.playlist_edit import append_to_playlist, create_playlist, list_playlists
 from recommender.progress import Progress
@@ -317,9 +322,8 @@ class MainWindow(QMainWindow):
         sort_key = self.model.sort_key
 
         def load(store: Store, _job) -> LibraryColumns:
-            columns = load_library_columns(store)
-            columns.prepare_search()
-            if sort_key:
+            columns = read_track_columns(store)
+            if sort_key and sort_key not in ("plays", "last_played"):
                 columns.rank(sort_key)
             return columns
 
@@ -328,7 +332,7 @@ class MainWindow(QMainWindow):
         )
 
     def _library_loaded(self, columns: LibraryColumns) -> None:
-        self._loading = False
+        """Phase one shown; phase two (plays, search strings, cache) follows in a worker."""
         playing = self.playback.track
         self.columns = columns
         self.model.set_columns(columns)
@@ -336,6 +340,22 @@ class MainWindow(QMainWindow):
         self.queue_model.set_columns(columns)
         self.browser.set_columns(columns)
         self._update_count()
+
+        def enrich(store: Store, _job) -> LibraryColumns:
+            add_play_stats(store, columns)
+            columns.prepare_search()
+            write_columns_cache(store, columns)
+            return columns
+
+        self.jobs.start(
+            enrich, data_dir=self.data_dir, on_done=self._library_enriched,
+            on_error=self._load_failed,
+        )  # fmt: skip
+
+    def _library_enriched(self, columns: LibraryColumns) -> None:
+        self._loading = False
+        if columns is self.columns:
+            self.model.stats_changed()
         self.libraryLoaded.emit(len(columns))
         if self._welcome_pending:
             self._welcome_pending = False

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from recommender.store import Store
+from recommender.store import Store, path_to_db
 
 GENRES = (
     "Rock", "Jazz", "Electronic", "Classical", "Hip-Hop", "Folk", "Ambient", "Blues", "Soul",
@@ -84,7 +84,7 @@ def insert_file(store: Store, path: str | os.PathLike[str], **fields: object) ->
     st = os.stat(path) if os.path.exists(path) else None
     now = time.time()
     values: dict[str, object] = {
-        "path": path,
+        "path": path_to_db(path),
         "size": st.st_size if st else 0,
         "mtime": st.st_mtime if st else 0.0,
         "added_at": now,
