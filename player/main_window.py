@@ -138,8 +138,8 @@ class MainWindow(QMainWindow):
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         header.setSortIndicatorClearable(True)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        widths = {"title": 260, "artist": 180, "album": 200, "year": 50, "genre": 100,
-                  "duration": 60, "plays": 50, "last_played": 110, "added": 110}  # fmt: skip
+        widths = {"title": 230, "artist": 160, "album": 180, "year": 48, "genre": 90,
+                  "duration": 56, "plays": 46, "last_played": 110, "added": 110}  # fmt: skip
         for i, key in enumerate(COLUMN_KEYS):
             header.resizeSection(i, widths[key])
             header.setSectionHidden(i, key in DEFAULT_HIDDEN)

@@ -379,15 +379,26 @@ def _narrow(running: np.ndarray | None) -> np.ndarray | None:
     return running
 
 
-def browser_values(columns: LibraryColumns, key: str) -> list[tuple[str, int]]:
-    """Distinct artists (album artist first), albums or genres with track counts, sorted."""
+BROWSER_SEP = _SEP
+"""Album entries are "album<SEP>artist", so albums that share a title stay apart."""
+
+
+def _browser_strings(columns: LibraryColumns, key: str) -> list[str]:
+    artists = [a or b for a, b in zip(columns.albumartist, columns.artist, strict=True)]
     if key == "artist":
-        values = [a or b for a, b in zip(columns.albumartist, columns.artist, strict=True)]
-    elif key in ("album", "genre"):
-        values = getattr(columns, key)
-    else:
-        raise KeyError(key)
-    counts = Counter(values)
+        return artists
+    if key == "album":
+        return [
+            f"{al}{_SEP}{ar}" if al else "" for al, ar in zip(columns.album, artists, strict=True)
+        ]
+    if key == "genre":
+        return columns.genre
+    raise KeyError(key)
+
+
+def browser_values(columns: LibraryColumns, key: str) -> list[tuple[str, int]]:
+    """Distinct artists (album artist first), albums (with their artist) or genres, with counts."""
+    counts = Counter(_browser_strings(columns, key))
     counts.pop("", None)
     return sorted(counts.items(), key=lambda kv: kv[0].casefold())
 
@@ -395,8 +406,5 @@ def browser_values(columns: LibraryColumns, key: str) -> list[tuple[str, int]]:
 def browser_mask(columns: LibraryColumns, key: str, value: str) -> np.ndarray:
     """Rows that belong to one browser entry (exact, case-insensitive)."""
     wanted = value.casefold()
-    if key == "artist":
-        strings = [a or b for a, b in zip(columns.albumartist, columns.artist, strict=True)]
-    else:
-        strings = getattr(columns, key)
+    strings = _browser_strings(columns, key)
     return np.fromiter((s.casefold() == wanted for s in strings), dtype=bool, count=len(strings))
