@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -75,6 +75,7 @@ class NowPlayingBar(QWidget):
         self.seek.setRange(0, 0)
         self.seek.sliderPressed.connect(self._press)
         self.seek.sliderReleased.connect(self._release)
+        self.seek.actionTriggered.connect(self._clicked)
         self.elapsed = QLabel("0:00")
         self.remaining = QLabel("-0:00")
         for label in (self.elapsed, self.remaining):
@@ -184,6 +185,14 @@ class NowPlayingBar(QWidget):
 
     def _press(self) -> None:
         self._dragging = True
+
+    def _clicked(self, action: int) -> None:
+        # a click beside the handle pages; jump there instead (after the slider moved)
+        if action in (
+            QSlider.SliderAction.SliderPageStepAdd,
+            QSlider.SliderAction.SliderPageStepSub,
+        ):
+            QTimer.singleShot(0, lambda: self.seekRequested.emit(self.seek.value()))
 
     def _release(self) -> None:
         self._dragging = False

@@ -117,3 +117,43 @@ def test_background_scan_keeps_the_event_loop_turning(
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
     assert len(ticks) >= 20  # 40 files at 20 ms: 0.8 s of scanning, a tick every 10 ms
     assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps):.2f} s"
+
+
+def test_new_file_in_a_watched_folder_is_picked_up(qtbot, make_window, music_dir: Path):
+    make_track(music_dir, "Old/one.ogg", seconds=0.3, title="One", artist="Old")
+    window = make_window()
+    window.watch_timer.setInterval(50)  # the debounce, shortened for the test
+    window.settings.library_folders = [str(music_dir)]
+    with qtbot.waitSignal(window.libraryLoaded, timeout=20_000):
+        window.rescan()
+    qtbot.waitUntil(lambda: str(music_dir / "Old") in window.watcher.directories(), timeout=5000)
+    with qtbot.waitSignal(window.libraryLoaded, timeout=20_000):
+        make_track(music_dir, "Old/two.ogg", seconds=0.3, title="Two", artist="Old")
+    assert window.model.rowCount() == 2
+
+
+def test_space_toggles_play_and_ctrl_l_locates_the_playing_track(
+    qtbot, make_window, store, music_dir
+):
+    from PySide6.QtCore import Qt
+
+    from tests.audio_factory import write_audio
+    from tests.library_factory import insert_file
+
+    insert_library(store, 300)
+    path = write_audio(music_dir / "zz.ogg", seconds=6.0)
+    tid = insert_file(store, path, duration=6.0, title="Zebra", artist="Zz")
+    window = make_window()
+    window.play_list([tid], context="radio")
+    qtbot.waitUntil(lambda: window.playback.position_ms() > 500, timeout=10_000)
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not window.playback.is_playing(), timeout=5000)
+    window.search.setText("night")
+    window.apply_search()
+    qtbot.keyClick(window.table, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.search.text() == ""
+    assert window.model.track_id(window.table.currentIndex().row()) == tid
+    with qtbot.waitSignal(window.playRecorded, timeout=5000) as rec:
+        window.playback.stop()
+    assert rec.args[0].context == "radio"
