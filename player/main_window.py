@@ -64,6 +64,8 @@ QUEUE_SAVE_DELAY_MS = 300
 POSITION_SAVE_INTERVAL_MS = 10_000
 STATUS_MESSAGE_MS = 8000
 FIRST_RUN_KEY = "first_run_done"
+WORKER_THREADS = 4
+"""Jobs mostly wait on the disk or on worker processes; a long scan must not hold up covers."""
 
 
 class MainWindow(QMainWindow):
@@ -80,7 +82,9 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.store = store  # GUI-thread connection: single-row reads only
         self.setWindowTitle("Tonearm")
-        self.jobs = JobRunner(QThreadPool.globalInstance(), self)
+        job_pool = QThreadPool(self)
+        job_pool.setMaxThreadCount(WORKER_THREADS)
+        self.jobs = JobRunner(job_pool, self)
         writer_pool = QThreadPool(self)
         writer_pool.setMaxThreadCount(1)
         self.writer = JobRunner(writer_pool, self)
