@@ -170,7 +170,9 @@ class QueuePanel(QWidget):
         delete.activated.connect(self.remove_selected)
 
         title = QLabel("Queue")
-        title.setStyleSheet("font-weight: bold")
+        bold = title.font()
+        bold.setBold(True)
+        title.setFont(bold)
         self.count = QLabel()
         remove = QPushButton("Remove")
         remove.clicked.connect(self.remove_selected)
