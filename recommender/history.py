@@ -64,3 +64,52 @@ def record_play(
             (track_id, started, seconds_played, int(done), int(skipped), context),
         )
     return Play(cur.lastrowid or 0, track_id, started, seconds_played, done, skipped, context)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentPlay:
+    """A play with what a listing shows beside it."""
+
+    play: Play
+    artist: str | None
+    title: str | None
+
+
+def recent_plays(store: Store, n: int = 20) -> list[RecentPlay]:
+    """The last `n` plays, newest first."""
+    rows = store.conn.execute(
+        "SELECT p.id, p.track_id, p.started_at, p.seconds_played, p.completed, p.skipped, "
+        "p.context, t.artist, t.title FROM plays p JOIN tracks t ON t.id = p.track_id "
+        "ORDER BY p.started_at DESC, p.id DESC LIMIT ?",
+        (int(n),),
+    ).fetchall()
+    return [
+        RecentPlay(Play(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6]), r[7], r[8])
+        for r in rows
+    ]
+
+
+def history_stats(store: Store) -> dict[str, object]:
+    """Totals for `tonearm history`: plays, skips, hours, distinct tracks, top artists."""
+    plays, completed, skipped, seconds, tracks, first, last = store.conn.execute(
+        "SELECT count(*), coalesce(sum(completed), 0), coalesce(sum(skipped), 0), "
+        "coalesce(sum(seconds_played), 0), count(DISTINCT track_id), min(started_at), "
+        "max(started_at) FROM plays"
+    ).fetchone()
+    top = store.conn.execute(
+        "SELECT t.artist, count(*) AS c FROM plays p JOIN tracks t ON t.id = p.track_id "
+        "WHERE p.skipped = 0 AND t.artist IS NOT NULL GROUP BY t.artist COLLATE NOCASE "
+        "ORDER BY c DESC, t.artist LIMIT 5"
+    ).fetchall()
+    unmatched = store.conn.execute("SELECT count(*) FROM unmatched_listens").fetchone()[0]
+    return {
+        "plays": plays,
+        "completed": completed,
+        "skipped": skipped,
+        "hours": round(seconds / 3600, 1),
+        "distinct_tracks": tracks,
+        "first_play": first,
+        "last_play": last,
+        "top_artists": [{"artist": a, "plays": c} for a, c in top],
+        "unmatched_listens": unmatched,
+    }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 
 from recommender.errors import NotFoundError
 from recommender.query import compile_query
-from recommender.store import Store, path_from_db
+from recommender.store import Store, path_from_db, path_to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +118,13 @@ def find_tracks(
 
 def resolve_track(store: Store, ref: str) -> Track:
     """A track named by id, path, or "artist - title" (case-insensitive), for CLI arguments."""
-    import os
-
     ref = ref.strip()
     if ref.isdigit():
         return get_track(store, int(ref))
-    candidates = [ref, os.path.abspath(os.path.expanduser(ref))]
-    for cand in candidates:
-        for value in {cand, os.fsencode(cand)} if _needs_bytes(cand) else {cand}:
-            row = store.conn.execute(_SELECT + " WHERE path = ?", (value,)).fetchone()
-            if row:
-                return track_from_row(row)
+    for cand in (ref, os.path.abspath(os.path.expanduser(ref))):
+        row = store.conn.execute(_SELECT + " WHERE path = ?", (path_to_db(cand),)).fetchone()
+        if row:
+            return track_from_row(row)
     if " - " in ref:
         artist, title = (part.strip() for part in ref.split(" - ", 1))
         row = store.conn.execute(
@@ -138,11 +135,3 @@ def resolve_track(store: Store, ref: str) -> Track:
         if row:
             return track_from_row(row)
     raise NotFoundError(f'no track matches "{ref}" (give an id, a path, or "artist - title")')
-
-
-def _needs_bytes(path: str) -> bool:
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False

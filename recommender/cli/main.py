@@ -14,7 +14,15 @@ from recommender.datadir import resolve_data_dir
 from recommender.errors import TonearmError
 
 # Each module exposes `register(subparsers)`; its parsers set `func(args, ctx) -> int`.
-COMMAND_MODULES: tuple[str, ...] = ("recommender.cli.library",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "recommender.cli.library",
+    "recommender.cli.analyze",
+    "recommender.cli.similar",
+    "recommender.cli.remote",
+    "recommender.cli.serve",
+    "recommender.cli.history",
+    "recommender.cli.recommend",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,3 +59,14 @@ def test_percent_and_underscore_are_literal(library):
 def test_bad_year_range_says_how_to_write_one(library):
     with pytest.raises(UsageError, match=r"1990\.\.1999"):
         find_tracks(library, "year:nineties")
+
+
+def test_a_track_can_be_named_by_id_path_or_artist_and_title(library):
+    from recommender.errors import NotFoundError
+    from recommender.tracks import resolve_track
+
+    assert resolve_track(library, "3").title == "Teen Spirit"
+    assert resolve_track(library, "/m/2.flac").title == "So What"
+    assert resolve_track(library, "miles davis - blue in green").title == "Blue in Green"
+    with pytest.raises(NotFoundError, match="artist - title"):
+        resolve_track(library, "Nobody - Nothing")

@@ -1,0 +1,190 @@
+"""`tonearm recommend`, `radio`, `playlist` and `mixes`: the local recommender's commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from recommender.cli.context import Context
+from recommender.cli.main import subcommand
+from recommender.cli.output import format_duration, print_json
+from recommender.errors import UsageError
+from recommender.mixes import build_mixes
+from recommender.playlist_files import FORMATS, import_playlist_file, write_playlist_file
+from recommender.playlist_flow import MODES, generate_playlist
+from recommender.playlists import list_playlists, save_playlist
+from recommender.radio import Radio, resolve_seed
+from recommender.recommend import recommend
+from recommender.recommendation import Recommendation
+from recommender.taste_model import load_taste_model
+from recommender.tracks import get_tracks, resolve_track
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    rec = subcommand(subparsers, "recommend", help="tracks to play next, from your history")
+    rec.add_argument("-n", type=int, default=20, help="how many (default 20)")
+    rec.add_argument("--explain", action="store_true", help="show why each one is suggested")
+    rec.add_argument("--max-per-artist", type=int, default=3, metavar="N")
+    rec.add_argument("--json", action="store_true", help="print JSON")
+    rec.set_defaults(func=run_recommend)
+
+    radio = subcommand(
+        subparsers,
+        "radio",
+        help="an endless queue near a seed",
+        description='SEED is a track (id, path, "artist - title"), or "artist:NAME", '
+        '"album:NAME", "playlist:NAME".',
+    )
+    radio.add_argument("seed", metavar="SEED")
+    radio.add_argument("-n", type=int, default=25, help="how many (default 25)")
+    radio.add_argument("--json", action="store_true", help="print JSON")
+    radio.set_defaults(func=run_radio)
+
+    pl = subcommand(
+        subparsers,
+        "playlist",
+        help="generate a playlist from seeds; import or list saved playlists",
+    )
+    pl.add_argument("--seed", action="append", default=[], metavar="TRACK", help="repeatable")
+    pl.add_argument("--length", type=int, default=30, metavar="N")
+    pl.add_argument("--mode", choices=MODES, default="flow")
+    pl.add_argument("--out", type=Path, metavar="FILE.m3u8|FILE.xspf")
+    pl.add_argument("--save", metavar="NAME", help="also keep it as a saved playlist")
+    pl.add_argument("--json", action="store_true", help="print JSON")
+    pl.set_defaults(func=run_playlist)
+    actions = pl.add_subparsers(dest="action", metavar="ACTION")
+    imp = subcommand(actions, "import", help="read an M3U/M3U8/PLS/XSPF file into a playlist")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("--name", help="playlist name (default: the file name)")
+    imp.add_argument("--json", action="store_true", help="print JSON")
+    imp.set_defaults(func=run_playlist_import)
+    lst = subcommand(actions, "list", help="saved playlists")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+    lst.set_defaults(func=run_playlist_list)
+
+    mixes = subcommand(subparsers, "mixes", help="your library grouped into named mixes")
+    mixes.add_argument("-k", type=int, default=6, help="how many mixes (default 6)")
+    mixes.add_argument("--json", action="store_true", help="print JSON")
+    mixes.set_defaults(func=run_mixes)
+
+
+def _print_recs(recs: list[Recommendation], explain: bool) -> None:
+    for i, r in enumerate(recs, 1):
+        t = r.track
+        print(f"{i:3d}. {t.artist or '?'} - {t.display_title}  [{t.id}]  {format_duration(t.duration)}")
+        if explain:
+            for reason in r.reasons:
+                print(f"       {reason}")
+
+
+def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
+    if args.n < 1:
+        raise UsageError("-n must be at least 1")
+    recs = recommend(ctx.store, args.n, max_per_artist=args.max_per_artist)
+    if args.json:
+        print_json([r.to_json() for r in recs])
+    elif not recs:
+        print("nothing to recommend yet: scan a music folder first (`tonearm scan`)")
+    else:
+        _print_recs(recs, args.explain)
+    return 0
+
+
+def run_radio(args: argparse.Namespace, ctx: Context) -> int:
+    if args.n < 1:
+        raise UsageError("-n must be at least 1")
+    seed = resolve_seed(ctx.store, args.seed)
+    radio = Radio(ctx.store, seed)
+    recs = radio.next(args.n)
+    if args.json:
+        print_json({"seed": {"kind": seed.kind, "label": seed.label, "track_ids": list(seed.track_ids)},
+                    "tracks": [r.to_json() for r in recs]})  # fmt: skip
+    else:
+        print(f"radio from {seed.kind} {seed.label}")
+        _print_recs(recs, explain=False)
+    return 0
+
+
+def run_playlist(args: argparse.Namespace, ctx: Context) -> int:
+    if not args.seed:
+        raise UsageError("give --seed TRACK (repeatable), or an action: import, list")
+    if args.length < 1:
+        raise UsageError("--length must be at least 1")
+    if args.out is None and not args.save and not args.json:
+        raise UsageError("say where it goes: --out FILE.m3u8|FILE.xspf, --save NAME or --json")
+    if args.out is not None and args.out.suffix.lower() not in (".m3u8", ".m3u", ".xspf"):
+        raise UsageError(f"cannot write {args.out.name}: use a .m3u8 or .xspf file name")
+    seeds = [resolve_track(ctx.store, s) for s in args.seed]
+    model = load_taste_model(ctx.store)
+    seed_rows = [model.row_of[s.id] for s in seeds if s.id in model.row_of]
+    if len(seed_rows) != len(seeds):
+        raise UsageError("a seed track is marked missing; rescan or choose another")
+    rows = generate_playlist(model, seed_rows, args.length, mode=args.mode)
+    by_row = model.tracks(rows, ctx.store)
+    tracks = [by_row[r] for r in rows if r in by_row]
+    name = args.save or f"{args.mode} from {seeds[0].artist} - {seeds[0].display_title}"
+    if args.out is not None:
+        write_playlist_file(tracks, args.out, name=name)
+    if args.save:
+        save_playlist(ctx.store, args.save, [t.id for t in tracks])
+    if args.json:
+        print_json({"name": name, "mode": args.mode, "tracks": [t.to_json() for t in tracks]})
+        return 0
+    total = sum(t.duration or 0 for t in tracks)
+    print(f"{len(tracks)} tracks, {format_duration(total)}" + (f" -> {args.out}" if args.out else ""))
+    for i, t in enumerate(tracks, 1):
+        print(f"{i:3d}. {t.artist or '?'} - {t.display_title}  [{t.id}]")
+    return 0
+
+
+def run_playlist_import(args: argparse.Namespace, ctx: Context) -> int:
+    if args.file.suffix.lower() not in FORMATS:
+        raise UsageError(f"cannot read {args.file.name}: expected {', '.join(FORMATS)}")
+    result = import_playlist_file(ctx.store, args.file, args.name)
+    if args.json:
+        print_json({"playlist_id": result.playlist_id, "found": result.found,
+                    "not_found": [e.__dict__ for e in result.not_found]})  # fmt: skip
+        return 0
+    print(f"playlist {result.playlist_id}: {result.found} tracks; {len(result.not_found)} entries not in the library")
+    for e in result.not_found:
+        label = f"{e.artist} - {e.title}" if e.artist else (e.title or "")
+        print(f"  not found: {e.location}" + (f"  ({label})" if label else ""))
+    return 0
+
+
+def run_playlist_list(args: argparse.Namespace, ctx: Context) -> int:
+    infos = list_playlists(ctx.store)
+    if args.json:
+        print_json([i.__dict__ for i in infos])
+        return 0
+    for i in infos:
+        print(f"{i.id:4d}  {i.name}  ({'smart' if i.smart else f'{i.size} tracks'})")
+    return 0
+
+
+def run_mixes(args: argparse.Namespace, ctx: Context) -> int:
+    model = load_taste_model(ctx.store)
+    names = {
+        r[0]: r[1] or ""
+        for r in ctx.store.conn.execute("SELECT id, coalesce(artist, albumartist) FROM tracks")
+    }
+    artists = [names.get(int(t), "") for t in model.track_ids]
+    mixes = build_mixes(model, artists, args.k)
+    tracks = get_tracks(ctx.store, [int(model.track_ids[r]) for m in mixes for r in m.rows[:5]])
+    if args.json:
+        print_json([
+            {"name": m.name, "size": m.size, "top_artists": list(m.top_artists),
+             "top_genres": list(m.top_genres),
+             "track_ids": [int(model.track_ids[r]) for r in m.rows]}
+            for m in mixes
+        ])  # fmt: skip
+        return 0
+    if not mixes:
+        print("no mixes yet: play some music or run `tonearm analyze` first")
+    for m in mixes:
+        print(f"{m.name}  ({m.size:,} tracks)")
+        for r in m.rows[:5]:
+            t = tracks.get(int(model.track_ids[r]))
+            if t:
+                print(f"    {t.artist or '?'} - {t.display_title}")
+    return 0

@@ -1,0 +1,1 @@
+"""Offline evaluations of Tonearm's recommenders (`python -m recommender.evaluate SUBCOMMAND`)."""

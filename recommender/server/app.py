@@ -1,0 +1,280 @@
+"""The HTTP face of the reference server: protocol 1 in FastAPI, guarded by a small ASGI layer.
+
+`create_app(model, token=..., loopback_only=...)` for tests and embedding; `app_from_env` is the
+factory each uvicorn worker calls (`tonearm serve` sets the environment), so any number of
+workers serve the same read-only model and share nothing else.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from recommender import __version__
+from recommender.remote_protocol import (
+    HEALTH_PATH,
+    MAX_GENRES,
+    MAX_K,
+    MAX_REASON_CHARS,
+    MAX_RECENT,
+    MAX_REQUEST_BYTES,
+    MAX_SEEDS,
+    MAX_TEXT_CHARS,
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    RECOMMEND_PATH,
+)
+from recommender.remote_settings import is_loopback_host
+from recommender.server.model import ItemModel, load_model
+
+ENV_MODEL = "TONEARM_SERVER_MODEL"
+ENV_TOKEN = "TONEARM_SERVER_TOKEN"
+ENV_LOOPBACK_ONLY = "TONEARM_SERVER_LOOPBACK_ONLY"
+log = logging.getLogger("recommender.server")
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT_CHARS)
+]
+Mbid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")]
+Genre = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Seed(_Strict):
+    artist: Text
+    title: Text
+    mbid: Mbid | None = None
+
+
+class Listen(Seed):
+    listened_at: int = Field(ge=0, description="Unix time; sent only if the user shares history")
+
+
+class MusicPreferences(_Strict):
+    genres: list[Genre] = Field(default_factory=list, max_length=MAX_GENRES)
+
+
+class RecommendRequest(_Strict):
+    protocol: int = Field(description=f"Protocol version; this server speaks {PROTOCOL_VERSION}")
+    user_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = Field(
+        None, description="Random per-install pseudonym; never a name or an account"
+    )
+    k: int = Field(20, ge=1, le=MAX_K)
+    music_preferences: MusicPreferences = Field(default_factory=MusicPreferences)
+    seeds: list[Seed] = Field(default_factory=list, max_length=MAX_SEEDS)
+    recent: list[Listen] | None = Field(None, max_length=MAX_RECENT)
+
+
+class Item(BaseModel):
+    artist: str
+    title: str
+    mbid: str | None
+    score: float
+    reason: Annotated[str, StringConstraints(max_length=MAX_REASON_CHARS)]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+
+
+class RecommendResponse(BaseModel):
+    protocol: int = PROTOCOL_VERSION
+    model: ModelInfo
+    items: list[Item]
+
+
+class Health(BaseModel):
+    status: str
+    protocol: int = PROTOCOL_VERSION
+    server: str
+    model: ModelInfo
+    items: int
+    users: int
+
+
+class Guard:
+    """ASGI layer: loopback-only mode, request size cap, protocol header, one JSON log line."""
+
+    def __init__(self, app: Any, *, loopback_only: bool) -> None:
+        self.app = app
+        self.loopback_only = loopback_only
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+        request_id = uuid.uuid4().hex[:12]
+
+        async def send_logged(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (PROTOCOL_HEADER.lower().encode(), str(PROTOCOL_VERSION).encode()),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            client = (scope.get("client") or ("", 0))[0]
+            if self.loopback_only and not is_loopback_host(client):
+                await _plain(
+                    send_logged, 403, "this server has no token, so it serves loopback only"
+                )
+                return
+            headers = dict(scope.get("headers") or [])
+            length = headers.get(b"content-length", b"")
+            if length and (not length.isdigit() or int(length) > MAX_REQUEST_BYTES):
+                await _plain(send_logged, 413, f"requests are limited to {MAX_REQUEST_BYTES} bytes")
+                return
+            # Read the whole body here (it is small by protocol) so that a chunked upload past
+            # the cap is refused with 413 before FastAPI sees any of it.
+            body = bytearray()
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    await self.app(scope, receive, send_logged)
+                    return
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > MAX_REQUEST_BYTES:
+                    await _plain(
+                        send_logged, 413, f"requests are limited to {MAX_REQUEST_BYTES} bytes"
+                    )
+                    return
+            replayed = False
+
+            async def replay() -> dict:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": bytes(body), "more_body": False}
+                return await receive()
+
+            await self.app(scope, replay, send_logged)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status["code"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+
+
+async def _plain(send: Any, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(model: ItemModel, *, token: str | None, loopback_only: bool | None = None) -> Any:
+    """The ASGI app. Without a token it answers loopback clients only."""
+    loopback_only = token is None if loopback_only is None else loopback_only
+    api = FastAPI(
+        title="Tonearm recommendation service",
+        version=f"protocol {PROTOCOL_VERSION}",
+        description="Reference server for Tonearm remote recommendations (docs/remote-protocol.md)",
+        docs_url=None,  # the interactive pages load scripts from a CDN; the JSON document is enough
+        redoc_url=None,
+    )
+    info = ModelInfo(name=model.name, version=model.version)
+
+    def check_token(authorization: Annotated[str | None, Header()] = None) -> None:
+        if token is None:
+            return
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(
+                401, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"}
+            )
+
+    def check_protocol(
+        tonearm_protocol: Annotated[str | None, Header(alias=PROTOCOL_HEADER)] = None,
+    ) -> None:
+        if tonearm_protocol is not None and tonearm_protocol != str(PROTOCOL_VERSION):
+            raise HTTPException(
+                400,
+                f"unsupported protocol {tonearm_protocol}; this server speaks {PROTOCOL_VERSION}",
+            )
+
+    @api.get(HEALTH_PATH, response_model=Health)
+    def health() -> Health:
+        return Health(
+            status="ok",
+            server=f"tonearm-server/{__version__}",
+            model=info,
+            items=model.size,
+            users=model.users,
+        )
+
+    @api.post(
+        RECOMMEND_PATH,
+        response_model=RecommendResponse,
+        dependencies=[Depends(check_token), Depends(check_protocol)],
+    )
+    def recommend(request: RecommendRequest) -> RecommendResponse:
+        if request.protocol != PROTOCOL_VERSION:
+            raise HTTPException(
+                400,
+                f"unsupported protocol {request.protocol}; this server speaks {PROTOCOL_VERSION}",
+            )
+        suggestions = model.recommend(
+            [(s.artist, s.title, s.mbid) for s in request.seeds],
+            [(s.artist, s.title, s.mbid) for s in request.recent or ()],
+            request.music_preferences.genres,
+            request.k,
+        )
+        items = [
+            Item(
+                artist=s.artist,
+                title=s.title,
+                mbid=s.mbid,
+                score=round(s.score, 6),
+                reason=s.reason,
+            )
+            for s in suggestions
+        ]
+        return RecommendResponse(model=info, items=items)
+
+    return Guard(api, loopback_only=loopback_only)
+
+
+def app_from_env() -> Any:
+    """Uvicorn factory for `tonearm serve`: model file, token and mode come from the environment."""
+    model = load_model(Path(os.environ[ENV_MODEL]))
+    token = os.environ.get(ENV_TOKEN) or None
+    loopback_only = os.environ.get(ENV_LOOPBACK_ONLY, "1" if token is None else "0") == "1"
+    log.info(
+        "model loaded",
+        extra={"model_version": model.version, "items": model.size, "pid": os.getpid()},
+    )
+    return create_app(model, token=token, loopback_only=loopback_only)
