@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
     playRecorded = Signal(object)  # recommender.history.Play
     unplayableSkipped = Signal(int, str)  # track id, message
     scanFinished = Signal(object)  # ScanSummary, or an error message (str)
+    analysisFinished = Signal(object)  # AnalyzeSummary, or an error message (str)
     queueSaved = Signal()
 
     def __init__(self, data_dir: Path, settings: Settings, store: Store, parent=None) -> None:
@@ -94,6 +95,8 @@ class MainWindow(QMainWindow):
         self.track_menu_providers: list[TrackMenuProvider] = []
         self.columns: LibraryColumns | None = None
         self._scan_job = None
+        self._analysis_job = None
+        self._analysis_unavailable = False
         self._rescan_again = False
         self._cover_token = 0
         self._loading = False
@@ -812,6 +815,10 @@ class MainWindow(QMainWindow):
         apply_theme(self.settings.theme)
         if result.rescan:
             self.rescan()
+        elif self.settings.analysis_enabled:
+            self.start_analysis()
+        if not self.settings.analysis_enabled and self._analysis_job is not None:
+            self._analysis_job.cancel_event.set()
 
     def _add_folder(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -852,9 +859,11 @@ class MainWindow(QMainWindow):
         )
 
     def cancel_scan(self) -> None:
-        if self._scan_job is not None:
-            self._scan_job.cancel_event.set()
-            self.scan_label.setText("Cancelling…")
+        """The status bar's Cancel: stops the scan or the analysis, whichever runs."""
+        for job in (self._scan_job, self._analysis_job):
+            if job is not None:
+                job.cancel_event.set()
+                self.scan_label.setText("Cancelling…")
 
     def _scan_progress(self, progress: Progress) -> None:
         if progress.total:
@@ -897,6 +906,49 @@ class MainWindow(QMainWindow):
         if self._rescan_again:
             self._rescan_again = False
             QTimer.singleShot(0, self.rescan)
+        elif self.settings.analysis_enabled:
+            self.start_analysis()
+
+    def start_analysis(self) -> None:
+        """Sound embeddings for tracks that lack them, in worker processes (if switched on)."""
+        if self._analysis_job is not None or self._scan_job is not None:
+            return
+        if self._analysis_unavailable or getattr(self, "_shut_down", False):
+            return
+
+        def analyse(store: Store, job):
+            from recommender.analyze import embed_tracks  # onnxruntime: never on start-up
+
+            return embed_tracks(store, progress=job.report, cancel=job.cancelled)
+
+        self.scan_label.setText("Analysing…")
+        self.scan_progress.setRange(0, 0)
+        self.scan_box.show()
+        self._analysis_job = self.jobs.start(
+            analyse,
+            data_dir=self.data_dir,
+            on_done=self._analysis_done,
+            on_error=self._analysis_failed,
+            on_progress=self._scan_progress,
+        )
+
+    def _analysis_done(self, summary) -> None:
+        self._analysis_job = None
+        self.scan_box.hide()
+        if summary.embedded or summary.failed:
+            text = f"Sound analysis: {summary.embedded:,} tracks analysed"
+            if summary.failed:
+                text += f", {summary.failed:,} could not be decoded"
+            self.show_message(text)
+        self.analysisFinished.emit(summary)
+
+    def _analysis_failed(self, message: str) -> None:
+        """A missing or broken model: say so once per session, keep playing."""
+        self._analysis_job = None
+        self._analysis_unavailable = True
+        self.scan_box.hide()
+        self.show_message(f"Sound analysis is unavailable: {message}")
+        self.analysisFinished.emit(message)
 
     def _watch_folders(self) -> None:
         """Watch the library folders and their subfolders (listed in a worker)."""

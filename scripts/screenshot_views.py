@@ -76,7 +76,7 @@ def build_demo(root: Path) -> tuple[Path, Path]:
     with open_store(data) as store:
         scan_folders(store, [str(music)])
         insert_library(store, 20_000, seed=5, plays=30_000)
-    settings = Settings(library_folders=[str(music)])
+    settings = Settings(library_folders=[str(music)], analysis_enabled=False)  # no model here
     settings.extra["first_run_done"] = True
     settings.save(data)
     return music, data

@@ -157,3 +157,46 @@ def test_space_toggles_play_and_ctrl_l_locates_the_playing_track(
     with qtbot.waitSignal(window.playRecorded, timeout=5000) as rec:
         window.playback.stop()
     assert rec.args[0].context == "radio"
+
+
+def test_analysis_runs_after_a_scan_in_the_background(
+    qtbot, make_window, music_dir: Path, monkeypatch
+):
+    import threading
+
+    import recommender.analyze
+    from recommender.analyze import AnalyzeSummary
+
+    threads: list[str] = []
+
+    def fake_embed(store, progress=None, cancel=None, **kw):
+        threads.append(threading.current_thread().name)
+        return AnalyzeSummary("test-model", embedded=3)
+
+    monkeypatch.setattr(recommender.analyze, "embed_tracks", fake_embed)
+    make_track(music_dir, "a.ogg", seconds=0.3, title="A")
+    window = make_window(analysis=True)
+    window.settings.library_folders = [str(music_dir)]
+    with qtbot.waitSignal(window.analysisFinished, timeout=20_000) as done:
+        window.rescan()
+    assert done.args[0].embedded == 3
+    assert threads and threads[0] != threading.main_thread().name
+    assert "3 tracks analysed" in window.statusBar().currentMessage()
+
+
+def test_missing_model_is_reported_once_and_playing_goes_on(
+    qtbot, make_window, music_dir: Path, monkeypatch
+):
+    import recommender.analyze
+    from recommender.errors import ModelError
+
+    def no_model(store, progress=None, cancel=None, **kw):
+        raise ModelError("the sound model file is missing")
+
+    monkeypatch.setattr(recommender.analyze, "embed_tracks", no_model)
+    window = make_window(analysis=True)
+    with qtbot.waitSignal(window.analysisFinished, timeout=10_000):
+        window.start_analysis()
+    assert "unavailable" in window.statusBar().currentMessage()
+    window.start_analysis()  # not retried in this session
+    assert window._analysis_job is None
