@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self._analysis_unavailable = False
         self._rescan_again = False
         self._cover_token = 0
+        self._peeked: Track | None = None
         self._loading = False
         self._reload_again = False
         self._welcome_pending = False
@@ -492,8 +493,14 @@ class MainWindow(QMainWindow):
         return None
 
     def _peek_for_playback(self) -> Track | None:
+        """Asked on every position report near the end: remember the last answer."""
         choice = self.order.peek_next(automatic=True)
-        return self._track(choice.track_id) if choice is not None else None
+        if choice is None:
+            return None
+        cached = self._peeked
+        if cached is None or cached.id != choice.track_id:
+            cached = self._peeked = self._track(choice.track_id)
+        return cached
 
     def next_track(self) -> None:
         choice = self.order.advance(automatic=False)

@@ -48,8 +48,9 @@ class QueueModel(QAbstractListModel):
         self.endResetModel()
 
     def refresh(self) -> None:
-        self.beginResetModel()
-        self.endResetModel()
+        """Repaint (the playing entry moved); keeps the user's selection."""
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 0))
 
     def label(self, track_id: int) -> tuple[str, str]:
         cols = self.columns
