@@ -388,6 +388,9 @@ class MainWindow(QMainWindow):
         self.order.queue = saved.track_ids
         self.order.queue_index = saved.current_index
         self.queue_model.endResetModel()
+        self.order.shuffle, self.order.repeat = saved.shuffle, saved.repeat
+        self.now_playing.shuffle_button.setChecked(saved.shuffle)
+        self.now_playing.set_repeat(saved.repeat)
         if saved.current_track_id is None:
             return
         track = self._track(saved.current_track_id)
@@ -724,10 +727,12 @@ class MainWindow(QMainWindow):
     def _set_shuffle(self, on: bool) -> None:
         self.order.shuffle = on
         self.order._planned = None
+        self.queue_timer.start()
 
     def _set_repeat(self, mode: str) -> None:
         self.order.repeat = mode
         self.order._planned = None
+        self.queue_timer.start()
 
     # --- persistence ----------------------------------------------------------------------
     def _saved_queue(self) -> SavedQueue:
@@ -737,6 +742,8 @@ class MainWindow(QMainWindow):
             self.order.queue_index,
             track.id if track else None,
             self.playback.position_ms() / 1000.0,
+            shuffle=self.order.shuffle,
+            repeat=self.order.repeat,
         )
 
     def save_queue_now(self) -> None:

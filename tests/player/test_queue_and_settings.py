@@ -20,6 +20,8 @@ def test_queue_reorder_survives_restart(qtbot, make_window, store):
     window.queue_model.move_rows([2, 3], 0)  # 7, 8 to the top
     window.queue_model.remove([3])  # drops 6
     assert window.order.queue == [7, 8, 5]
+    window.now_playing.shuffle_button.setChecked(True)
+    window.now_playing.repeat_button.click()  # off -> all
     with qtbot.waitSignal(window.queueSaved, timeout=5000):
         pass
     window.shutdown()
@@ -27,6 +29,8 @@ def test_queue_reorder_survives_restart(qtbot, make_window, store):
 
     again = make_window()
     assert again.order.queue == [7, 8, 5]
+    assert again.order.shuffle and again.order.repeat == "all"
+    assert again.now_playing.shuffle_button.isChecked()
     assert again.queue_model.rowCount() == 3
     assert "–" in again.queue_model.index(0, 0).data()  # "artist – title" from the columns
 
