@@ -74,10 +74,28 @@ def _dark_palette():
     return palette
 
 
+def _no_display() -> bool:
+    """On Linux/BSD without X11 or Wayland, Qt would abort; say so instead."""
+    import os
+
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd")):
+        return False
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run_app(argv: list[str]) -> int:
     """Open the main window on the data folder from --data-dir / $TONEARM_HOME / the default."""
     args = parse_args(list(argv))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    if _no_display():
+        print(
+            "tonearm: no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+            "run a command instead, e.g. `tonearm --help`",
+            file=sys.stderr,
+        )
+        return 1
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from player.main_window import MainWindow
