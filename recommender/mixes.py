@@ -120,8 +120,13 @@ def _genre_mixes(model: TasteModel, artists: list[str], k: int) -> list[Mix]:
 
 
 def _named(model: TasteModel, artists: list[str], ordered: np.ndarray) -> Mix:
-    top_artists = tuple(a for a, _ in Counter(artists[r] for r in ordered if artists[r]).most_common(3))
-    top_genres = tuple(g.title() for g, _ in Counter(model.genres[r] for r in ordered if model.genres[r]).most_common(2))
+    top_artists = tuple(
+        a for a, _ in Counter(artists[r] for r in ordered if artists[r]).most_common(3)
+    )
+    top_genres = tuple(
+        g.title()
+        for g, _ in Counter(model.genres[r] for r in ordered if model.genres[r]).most_common(2)
+    )
     head = " / ".join(top_genres) if top_genres else "Mix"
     name = f"{head}: {', '.join(top_artists[:2])} and more" if top_artists else head
     per_artist: Counter[int] = Counter()

@@ -145,7 +145,11 @@ def _read_m3u(text: str, folder: Path) -> list[PlaylistEntry]:
                 dur = float(seconds.split()[0]) if seconds.strip() else None
             except ValueError:
                 dur = None
-            info = (dur if dur and dur > 0 else None, artist if sep else None, title if sep else label)
+            info = (
+                dur if dur and dur > 0 else None,
+                artist if sep else None,
+                title if sep else label,
+            )
             continue
         if line.startswith("#"):
             continue
@@ -210,7 +214,9 @@ class PlaylistImport:
     not_found: list[PlaylistEntry]
 
 
-def match_entries(store: Store, entries: list[PlaylistEntry]) -> tuple[list[int], list[PlaylistEntry]]:
+def match_entries(
+    store: Store, entries: list[PlaylistEntry]
+) -> tuple[list[int], list[PlaylistEntry]]:
     """Library track ids for entries (by path, else artist + title) and the entries not found."""
     matcher: LibraryMatcher | None = None
     ids: list[int] = []

@@ -10,7 +10,12 @@ import time
 from collections.abc import Iterable
 
 from recommender.errors import NotFoundError, UsageError
-from recommender.playlist_edit import PlaylistInfo, append_to_playlist, create_playlist, list_playlists
+from recommender.playlist_edit import (
+    PlaylistInfo,
+    append_to_playlist,
+    create_playlist,
+    list_playlists,
+)
 from recommender.store import Store
 
 __all__ = [

@@ -74,7 +74,9 @@ def _seed_of_kind(store: Store, kind: str, value: str) -> RadioSeed | None:
             "SELECT id FROM tracks WHERE missing = 0 AND album = ? COLLATE NOCASE "
             "ORDER BY discnumber, tracknumber, id", (value,))]  # fmt: skip
         return RadioSeed("album", value, tuple(ids)) if ids else None
-    row = conn.execute("SELECT id, name FROM playlists WHERE name = ? COLLATE NOCASE", (value,)).fetchone()
+    row = conn.execute(
+        "SELECT id, name FROM playlists WHERE name = ? COLLATE NOCASE", (value,)
+    ).fetchone()
     if row is None and value.isdigit():
         row = conn.execute("SELECT id, name FROM playlists WHERE id = ?", (int(value),)).fetchone()
     if row is None:

@@ -71,7 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _print_recs(recs: list[Recommendation], explain: bool) -> None:
     for i, r in enumerate(recs, 1):
         t = r.track
-        print(f"{i:3d}. {t.artist or '?'} - {t.display_title}  [{t.id}]  {format_duration(t.duration)}")
+        print(
+            f"{i:3d}. {t.artist or '?'} - {t.display_title}  [{t.id}]  {format_duration(t.duration)}"
+        )
         if explain:
             for reason in r.reasons:
                 print(f"       {reason}")
@@ -131,7 +133,9 @@ def run_playlist(args: argparse.Namespace, ctx: Context) -> int:
         print_json({"name": name, "mode": args.mode, "tracks": [t.to_json() for t in tracks]})
         return 0
     total = sum(t.duration or 0 for t in tracks)
-    print(f"{len(tracks)} tracks, {format_duration(total)}" + (f" -> {args.out}" if args.out else ""))
+    print(
+        f"{len(tracks)} tracks, {format_duration(total)}" + (f" -> {args.out}" if args.out else "")
+    )
     for i, t in enumerate(tracks, 1):
         print(f"{i:3d}. {t.artist or '?'} - {t.display_title}  [{t.id}]")
     return 0
@@ -145,7 +149,9 @@ def run_playlist_import(args: argparse.Namespace, ctx: Context) -> int:
         print_json({"playlist_id": result.playlist_id, "found": result.found,
                     "not_found": [e.__dict__ for e in result.not_found]})  # fmt: skip
         return 0
-    print(f"playlist {result.playlist_id}: {result.found} tracks; {len(result.not_found)} entries not in the library")
+    print(
+        f"playlist {result.playlist_id}: {result.found} tracks; {len(result.not_found)} entries not in the library"
+    )
     for e in result.not_found:
         label = f"{e.artist} - {e.title}" if e.artist else (e.title or "")
         print(f"  not found: {e.location}" + (f"  ({label})" if label else ""))

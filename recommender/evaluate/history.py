@@ -80,7 +80,9 @@ def dataset_from_listens(listens: list[Listen], embeddings: Path | None = None) 
         data = np.load(embeddings)
         vectors = np.zeros((len(keys), data["vectors"].shape[1]), np.float32)
         has_vector = np.zeros(len(keys), bool)
-        for a, t, v in zip(data["artist"].tolist(), data["title"].tolist(), data["vectors"], strict=True):
+        for a, t, v in zip(
+            data["artist"].tolist(), data["title"].tolist(), data["vectors"], strict=True
+        ):
             row = index.get(recording_key(a, t))
             if row is not None:
                 vectors[row] = v / max(np.linalg.norm(v), 1e-9)
@@ -122,7 +124,9 @@ def split_last_session(plays: PlayArrays) -> Split:
     return Split(train, users, targets, cutoff)
 
 
-def _metrics(scores: np.ndarray, seen: np.ndarray, targets: np.ndarray, k: int) -> tuple[float, float]:
+def _metrics(
+    scores: np.ndarray, seen: np.ndarray, targets: np.ndarray, k: int
+) -> tuple[float, float]:
     scores = scores.astype(np.float64).copy()
     scores[seen] = -np.inf
     top = np.argpartition(-scores, k)[:k]
@@ -133,7 +137,9 @@ def _metrics(scores: np.ndarray, seen: np.ndarray, targets: np.ndarray, k: int) 
     return float(hits.any()), dcg / idcg
 
 
-def evaluate(data: Dataset, *, k: int = TOP_K, max_users: int | None = None) -> list[dict[str, object]]:
+def evaluate(
+    data: Dataset, *, k: int = TOP_K, max_users: int | None = None
+) -> list[dict[str, object]]:
     """One row per method: name, HitRate@k, NDCG@k, users, fit seconds."""
     split = split_last_session(data.plays)
     n = len(data.keys)
@@ -159,7 +165,11 @@ def evaluate(data: Dataset, *, k: int = TOP_K, max_users: int | None = None) -> 
         "item-CF pearson": lambda rows, w, u: pearson.score(rows, w),
         "blend (tonearm recommend)": lambda rows, w, u: score_tracks(model, rows, w).total,
     }
-    fit = {"item-CF cosine": fit_cf, "item-CF pearson": fit_pearson, "blend (tonearm recommend)": fit_cf}
+    fit = {
+        "item-CF cosine": fit_cf,
+        "item-CF pearson": fit_pearson,
+        "blend (tonearm recommend)": fit_cf,
+    }
     if data.vectors is not None:
         methods["sound only"] = lambda rows, w, u: _sound_scores(model, rows, w)
     implicit_model, implicit_fit = _fit_implicit(sessions)
@@ -239,7 +249,10 @@ def _fit_implicit(sessions: sp.csr_matrix):
 
 
 def format_table(rows: list[dict[str, object]], k: int = TOP_K) -> str:
-    lines = [f"| method | HitRate@{k} | NDCG@{k} | users | fit s |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"| method | HitRate@{k} | NDCG@{k} | users | fit s |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
         lines.append(
             f"| {r['method']} | {r[f'hitrate@{k}']:.3f} | {r[f'ndcg@{k}']:.3f} | {r['users']} | {r['fit_s']} |"
@@ -253,7 +266,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="next-session prediction from a listens file (or a simulated one)",
         description=__doc__.split("\n\n")[0],
     )
-    parser.add_argument("--listens", type=Path, help="ListenBrainz JSON/JSONL (user_name per listen)")
+    parser.add_argument(
+        "--listens", type=Path, help="ListenBrainz JSON/JSONL (user_name per listen)"
+    )
     parser.add_argument("--embeddings", type=Path, help=".npz with artist, title, vectors")
     parser.add_argument(
         "--simulate", action="store_true",
@@ -291,6 +306,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print(f"{len(listens):,} listens, {len(data.keys):,} items, {len(set(data.plays.user.tolist()))} listeners")
+        print(
+            f"{len(listens):,} listens, {len(data.keys):,} items, {len(set(data.plays.user.tolist()))} listeners"
+        )
         print(format_table(rows, args.k))
     return 0
