@@ -4,4 +4,7 @@ import sys
 
 from player.launcher import main
 
-sys.exit(main())
+# The guard matters: the scan's worker processes are spawned, and they re-import this module
+# under another name; without it each would open a window.
+if __name__ == "__main__":
+    sys.exit(main())

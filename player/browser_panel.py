@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QListView, QVBoxLayout, QWidget
 
-from recommender.library_view import LibraryColumns, browser_values
+from recommender.library_view import BROWSER_SEP, LibraryColumns, browser_values
 
 BROWSE_KEYS: tuple[tuple[str, str], ...] = (
     ("artist", "Artists"),
@@ -39,7 +39,7 @@ class BrowserModel(QAbstractListModel):
             if row == 0:
                 return f"All {self.noun} ({len(self.entries):,})"
             value, count = self.entries[row - 1]
-            return f"{value}  ({count})"
+            return f"{value.replace(BROWSER_SEP, '  —  ')}  ({count})"
         if role == Qt.ItemDataRole.UserRole:
             return None if row == 0 else self.entries[row - 1][0]
         return None

@@ -88,7 +88,16 @@ class WelcomeDialog(QDialog):
             "learns from them.</p>"
         )
         intro.setWordWrap(True)
-        self.folders = FolderList([default_folder] if os.path.isdir(default_folder) else [])
+        found = os.path.isdir(default_folder)
+        self.folders = FolderList([default_folder] if found else [])
+        hint = QLabel(
+            ""
+            if found
+            else f"There is no Music folder at {default_folder}: add the folders "
+            "that hold your music."
+        )
+        hint.setWordWrap(True)
+        hint.setVisible(not found)
         buttons = QDialogButtonBox()
         self.scan_button = buttons.addButton(
             "Scan these folders", QDialogButtonBox.ButtonRole.AcceptRole
@@ -100,8 +109,16 @@ class WelcomeDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(QLabel("Music folders:"))
         layout.addWidget(self.folders, 1)
+        layout.addWidget(hint)
         layout.addWidget(buttons)
         self.resize(560, 380)
+        model = self.folders.list.model()
+        for signal in (model.rowsInserted, model.rowsRemoved):
+            signal.connect(self._update_scan_button)
+        self._update_scan_button()
+
+    def _update_scan_button(self, *args) -> None:
+        self.scan_button.setEnabled(self.folders.list.count() > 0)
 
 
 @dataclass
@@ -244,6 +261,10 @@ class PropertiesDialog(QDialog):
             table.setItem(i, 0, QTableWidgetItem(key))
             table.setItem(i, 1, QTableWidgetItem(value))
         table.resizeColumnToContents(0)
+        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        table.setWordWrap(True)
+        table.resizeRowsToContents()
         self.table = table
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)

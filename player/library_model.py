@@ -163,6 +163,18 @@ class LibraryModel(QAbstractTableModel):
         hits = np.flatnonzero(self.view == base)
         return int(hits[0]) if hits.size else None
 
+    def stats_changed(self) -> None:
+        """Play counts arrived (or changed): repaint, and re-sort if sorted by them."""
+        if self.sort_key in ("plays", "last_played"):
+            self.layoutAboutToBeChanged.emit()
+            self._order = None
+            self._rebuild()
+            self.layoutChanged.emit()
+        elif self.rowCount():
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1)
+            )
+
     def set_playing(self, track_id: int | None) -> None:
         old, self.playing_id = self.playing_id, track_id
         for tid in (old, track_id):

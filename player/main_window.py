@@ -41,7 +41,12 @@ from player.queue_panel import QueueModel, QueuePanel
 from player.track_menu import TrackActions, TrackMenuProvider, build_track_menu
 from recommender.datadir import default_music_dir
 from recommender.errors import TonearmError
-from recommender.library_view import LibraryColumns, load_library_columns
+from recommender.library_view import (
+    LibraryColumns,
+    add_play_stats,
+    read_track_columns,
+    write_columns_cache,
+)
 from recommender.play_queue import SavedQueue, load_queue, save_position, save_queue
 from recommender.playlist_edit import append_to_playlist, create_playlist, list_playlists
 from recommender.progress import Progress
@@ -59,6 +64,8 @@ QUEUE_SAVE_DELAY_MS = 300
 POSITION_SAVE_INTERVAL_MS = 10_000
 STATUS_MESSAGE_MS = 8000
 FIRST_RUN_KEY = "first_run_done"
+WORKER_THREADS = 4
+"""Jobs mostly wait on the disk or on worker processes; a long scan must not hold up covers."""
 
 
 class MainWindow(QMainWindow):
@@ -67,6 +74,7 @@ class MainWindow(QMainWindow):
     playRecorded = Signal(object)  # recommender.history.Play
     unplayableSkipped = Signal(int, str)  # track id, message
     scanFinished = Signal(object)  # ScanSummary, or an error message (str)
+    analysisFinished = Signal(object)  # AnalyzeSummary, or an error message (str)
     queueSaved = Signal()
 
     def __init__(self, data_dir: Path, settings: Settings, store: Store, parent=None) -> None:
@@ -75,7 +83,9 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.store = store  # GUI-thread connection: single-row reads only
         self.setWindowTitle("Tonearm")
-        self.jobs = JobRunner(QThreadPool.globalInstance(), self)
+        job_pool = QThreadPool(self)
+        job_pool.setMaxThreadCount(WORKER_THREADS)
+        self.jobs = JobRunner(job_pool, self)
         writer_pool = QThreadPool(self)
         writer_pool.setMaxThreadCount(1)
         self.writer = JobRunner(writer_pool, self)
@@ -85,8 +95,11 @@ class MainWindow(QMainWindow):
         self.track_menu_providers: list[TrackMenuProvider] = []
         self.columns: LibraryColumns | None = None
         self._scan_job = None
+        self._analysis_job = None
+        self._analysis_unavailable = False
         self._rescan_again = False
         self._cover_token = 0
+        self._peeked: Track | None = None
         self._loading = False
         self._reload_again = False
         self._welcome_pending = False
@@ -133,8 +146,8 @@ class MainWindow(QMainWindow):
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         header.setSortIndicatorClearable(True)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        widths = {"title": 260, "artist": 180, "album": 200, "year": 50, "genre": 100,
-                  "duration": 60, "plays": 50, "last_played": 110, "added": 110}  # fmt: skip
+        widths = {"title": 230, "artist": 160, "album": 180, "year": 48, "genre": 90,
+                  "duration": 56, "plays": 46, "last_played": 110, "added": 110}  # fmt: skip
         for i, key in enumerate(COLUMN_KEYS):
             header.resizeSection(i, widths[key])
             header.setSectionHidden(i, key in DEFAULT_HIDDEN)
@@ -317,9 +330,8 @@ class MainWindow(QMainWindow):
         sort_key = self.model.sort_key
 
         def load(store: Store, _job) -> LibraryColumns:
-            columns = load_library_columns(store)
-            columns.prepare_search()
-            if sort_key:
+            columns = read_track_columns(store)
+            if sort_key and sort_key not in ("plays", "last_played"):
                 columns.rank(sort_key)
             return columns
 
@@ -328,7 +340,7 @@ class MainWindow(QMainWindow):
         )
 
     def _library_loaded(self, columns: LibraryColumns) -> None:
-        self._loading = False
+        """Phase one shown; phase two (plays, search strings, cache) follows in a worker."""
         playing = self.playback.track
         self.columns = columns
         self.model.set_columns(columns)
@@ -336,6 +348,22 @@ class MainWindow(QMainWindow):
         self.queue_model.set_columns(columns)
         self.browser.set_columns(columns)
         self._update_count()
+
+        def enrich(store: Store, _job) -> LibraryColumns:
+            add_play_stats(store, columns)
+            columns.prepare_search()
+            write_columns_cache(store, columns)
+            return columns
+
+        self.jobs.start(
+            enrich, data_dir=self.data_dir, on_done=self._library_enriched,
+            on_error=self._load_failed,
+        )  # fmt: skip
+
+    def _library_enriched(self, columns: LibraryColumns) -> None:
+        self._loading = False
+        if columns is self.columns:
+            self.model.stats_changed()
         self.libraryLoaded.emit(len(columns))
         if self._welcome_pending:
             self._welcome_pending = False
@@ -360,6 +388,9 @@ class MainWindow(QMainWindow):
         self.order.queue = saved.track_ids
         self.order.queue_index = saved.current_index
         self.queue_model.endResetModel()
+        self.order.shuffle, self.order.repeat = saved.shuffle, saved.repeat
+        self.now_playing.shuffle_button.setChecked(saved.shuffle)
+        self.now_playing.set_repeat(saved.repeat)
         if saved.current_track_id is None:
             return
         track = self._track(saved.current_track_id)
@@ -465,8 +496,14 @@ class MainWindow(QMainWindow):
         return None
 
     def _peek_for_playback(self) -> Track | None:
+        """Asked on every position report near the end: remember the last answer."""
         choice = self.order.peek_next(automatic=True)
-        return self._track(choice.track_id) if choice is not None else None
+        if choice is None:
+            return None
+        cached = self._peeked
+        if cached is None or cached.id != choice.track_id:
+            cached = self._peeked = self._track(choice.track_id)
+        return cached
 
     def next_track(self) -> None:
         choice = self.order.advance(automatic=False)
@@ -690,10 +727,12 @@ class MainWindow(QMainWindow):
     def _set_shuffle(self, on: bool) -> None:
         self.order.shuffle = on
         self.order._planned = None
+        self.queue_timer.start()
 
     def _set_repeat(self, mode: str) -> None:
         self.order.repeat = mode
         self.order._planned = None
+        self.queue_timer.start()
 
     # --- persistence ----------------------------------------------------------------------
     def _saved_queue(self) -> SavedQueue:
@@ -703,6 +742,8 @@ class MainWindow(QMainWindow):
             self.order.queue_index,
             track.id if track else None,
             self.playback.position_ms() / 1000.0,
+            shuffle=self.order.shuffle,
+            repeat=self.order.repeat,
         )
 
     def save_queue_now(self) -> None:
@@ -788,6 +829,10 @@ class MainWindow(QMainWindow):
         apply_theme(self.settings.theme)
         if result.rescan:
             self.rescan()
+        elif self.settings.analysis_enabled:
+            self.start_analysis()
+        if not self.settings.analysis_enabled and self._analysis_job is not None:
+            self._analysis_job.cancel_event.set()
 
     def _add_folder(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -828,9 +873,11 @@ class MainWindow(QMainWindow):
         )
 
     def cancel_scan(self) -> None:
-        if self._scan_job is not None:
-            self._scan_job.cancel_event.set()
-            self.scan_label.setText("Cancelling…")
+        """The status bar's Cancel: stops the scan or the analysis, whichever runs."""
+        for job in (self._scan_job, self._analysis_job):
+            if job is not None:
+                job.cancel_event.set()
+                self.scan_label.setText("Cancelling…")
 
     def _scan_progress(self, progress: Progress) -> None:
         if progress.total:
@@ -873,6 +920,49 @@ class MainWindow(QMainWindow):
         if self._rescan_again:
             self._rescan_again = False
             QTimer.singleShot(0, self.rescan)
+        elif self.settings.analysis_enabled:
+            self.start_analysis()
+
+    def start_analysis(self) -> None:
+        """Sound embeddings for tracks that lack them, in worker processes (if switched on)."""
+        if self._analysis_job is not None or self._scan_job is not None:
+            return
+        if self._analysis_unavailable or getattr(self, "_shut_down", False):
+            return
+
+        def analyse(store: Store, job):
+            from recommender.analyze import embed_tracks  # onnxruntime: never on start-up
+
+            return embed_tracks(store, progress=job.report, cancel=job.cancelled)
+
+        self.scan_label.setText("Analysing…")
+        self.scan_progress.setRange(0, 0)
+        self.scan_box.show()
+        self._analysis_job = self.jobs.start(
+            analyse,
+            data_dir=self.data_dir,
+            on_done=self._analysis_done,
+            on_error=self._analysis_failed,
+            on_progress=self._scan_progress,
+        )
+
+    def _analysis_done(self, summary) -> None:
+        self._analysis_job = None
+        self.scan_box.hide()
+        if summary.embedded or summary.failed:
+            text = f"Sound analysis: {summary.embedded:,} tracks analysed"
+            if summary.failed:
+                text += f", {summary.failed:,} could not be decoded"
+            self.show_message(text)
+        self.analysisFinished.emit(summary)
+
+    def _analysis_failed(self, message: str) -> None:
+        """A missing or broken model: say so once per session, keep playing."""
+        self._analysis_job = None
+        self._analysis_unavailable = True
+        self.scan_box.hide()
+        self.show_message(f"Sound analysis is unavailable: {message}")
+        self.analysisFinished.emit(message)
 
     def _watch_folders(self) -> None:
         """Watch the library folders and their subfolders (listed in a worker)."""

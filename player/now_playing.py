@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from player.library_model import format_duration
+from player.transport_icons import transport_icon
 from recommender.tracks import Track
 
 COVER_PX = 72
@@ -43,22 +44,26 @@ class NowPlayingBar(QWidget):
         self.cover.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.cover.setStyleSheet("background: palette(mid); border-radius: 4px")
         self.title = QLabel("Nothing playing")
-        self.title.setStyleSheet("font-weight: bold; font-size: 13pt")
+        title_font = self.title.font()  # a font, not a style sheet: keeps following the palette
+        title_font.setBold(True)
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.3)
+        self.title.setFont(title_font)
         self.detail = QLabel("")
         for label in (self.title, self.detail):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        def button(icon: QStyle.StandardPixmap, tip: str) -> QToolButton:
+        def button(tip: str) -> QToolButton:
             b = QToolButton()
-            b.setIcon(style.standardIcon(icon))
             b.setToolTip(tip)
             b.setAutoRaise(True)
             return b
 
-        self.prev_button = button(QStyle.StandardPixmap.SP_MediaSkipBackward, "Previous")
-        self.play_button = button(QStyle.StandardPixmap.SP_MediaPlay, "Play (Space)")
-        self.next_button = button(QStyle.StandardPixmap.SP_MediaSkipForward, "Next")
+        self._state = "stopped"
+        self.prev_button = button("Previous")
+        self.play_button = button("Play (Space)")
+        self.next_button = button("Next")
+        self._paint_icons()
         self.play_button.setIconSize(self.play_button.iconSize() * 1.5)
         self.shuffle_button = QToolButton()
         self.shuffle_button.setText("Shuffle")
@@ -75,6 +80,7 @@ class NowPlayingBar(QWidget):
         self.seek.setRange(0, 0)
         self.seek.sliderPressed.connect(self._press)
         self.seek.sliderReleased.connect(self._release)
+        self.seek.actionTriggered.connect(self._clicked)
         self.elapsed = QLabel("0:00")
         self.remaining = QLabel("-0:00")
         for label in (self.elapsed, self.remaining):
@@ -162,13 +168,22 @@ class NowPlayingBar(QWidget):
         self.remaining.setText("-" + format_duration(max(0, self._duration_ms - pos_ms) / 1000))
 
     def set_state(self, state: str) -> None:
-        icon = (
-            QStyle.StandardPixmap.SP_MediaPause
-            if state == "playing"
-            else QStyle.StandardPixmap.SP_MediaPlay
-        )
-        self.play_button.setIcon(self.style().standardIcon(icon))
+        self._state = state
+        self._paint_icons()
         self.play_button.setToolTip("Pause (Space)" if state == "playing" else "Play (Space)")
+
+    def _paint_icons(self) -> None:
+        colour = self.palette().color(QPalette.ColorRole.WindowText)
+        self.prev_button.setIcon(transport_icon("previous", colour))
+        self.next_button.setIcon(transport_icon("next", colour))
+        self.play_button.setIcon(
+            transport_icon("pause" if self._state == "playing" else "play", colour)
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._paint_icons()
+        super().changeEvent(event)
 
     def set_volume(self, volume: float) -> None:
         self.volume.setValue(round(volume * 100))
@@ -184,6 +199,14 @@ class NowPlayingBar(QWidget):
 
     def _press(self) -> None:
         self._dragging = True
+
+    def _clicked(self, action: int) -> None:
+        # a click beside the handle pages; jump there instead (after the slider moved)
+        if action in (
+            QSlider.SliderAction.SliderPageStepAdd,
+            QSlider.SliderAction.SliderPageStepSub,
+        ):
+            QTimer.singleShot(0, lambda: self.seekRequested.emit(self.seek.value()))
 
     def _release(self) -> None:
         self._dragging = False

@@ -34,6 +34,7 @@ class PlayOrder:
     source: str | None = None
     shuffle: bool = False
     repeat: str = "off"
+    continue_library: bool = False  # after queued tracks, carry on down the library list
     history: list[Choice] = field(default_factory=list)
     _planned: Choice | None = None
     rng: random.Random = field(default_factory=random.Random)
@@ -55,6 +56,7 @@ class PlayOrder:
         self.library = np.asarray(track_ids, dtype=np.int64)
         self.library_index = index
         self.source = "library"
+        self.continue_library = True
         self._planned = None
         return self.current()  # type: ignore[return-value]
 
@@ -62,6 +64,7 @@ class PlayOrder:
         self._remember()
         self.queue_index = index
         self.source = "queue"
+        self.continue_library = False
         self._planned = None
         return self.current()  # type: ignore[return-value]
 
@@ -110,12 +113,12 @@ class PlayOrder:
 
     def _decide_next(self) -> Choice | None:
         pending_queue = self.queue_index + 1 < len(self.queue)
-        if self.shuffle:
-            return self._shuffled()
+        if self.shuffle and not (pending_queue and self.continue_library):
+            return self._shuffled()  # queued "play next" tracks still come first
         if pending_queue:
             i = self.queue_index + 1
             return Choice(self.queue[i], "queue", i)
-        if self.source == "library" and self.library is not None:
+        if self.continue_library and self.library is not None:
             if self.library_index + 1 < len(self.library):
                 i = self.library_index + 1
                 return Choice(int(self.library[i]), "library", i)
@@ -128,7 +131,7 @@ class PlayOrder:
 
     def _shuffled(self) -> Choice | None:
         """Random among the queue when it is the source, else among the library list."""
-        if self.source == "library" and self.library is not None and len(self.library) > 1:
+        if self.continue_library and self.library is not None and len(self.library) > 1:
             i = self.rng.randrange(len(self.library) - 1)
             i = i + 1 if i >= self.library_index else i
             return Choice(int(self.library[i]), "library", i)
@@ -143,7 +146,11 @@ class PlayOrder:
             ok = 0 <= choice.index < len(self.queue) and self.queue[choice.index] == choice.track_id
             # a track queued after planning must still come first (unless shuffling)
             return ok and (self.shuffle or choice.index == self.queue_index + 1)
-        return self.library is not None and not (self.queue_index + 1 < len(self.queue))
+        return (
+            self.continue_library
+            and self.library is not None
+            and (self.shuffle or not self.queue_index + 1 < len(self.queue))
+        )
 
     def _id_at(self, source: str, index: int) -> int:
         if source == "queue":

@@ -48,8 +48,9 @@ class QueueModel(QAbstractListModel):
         self.endResetModel()
 
     def refresh(self) -> None:
-        self.beginResetModel()
-        self.endResetModel()
+        """Repaint (the playing entry moved); keeps the user's selection."""
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, 0))
 
     def label(self, track_id: int) -> tuple[str, str]:
         cols = self.columns
@@ -170,7 +171,9 @@ class QueuePanel(QWidget):
         delete.activated.connect(self.remove_selected)
 
         title = QLabel("Queue")
-        title.setStyleSheet("font-weight: bold")
+        bold = title.font()
+        bold.setBold(True)
+        title.setFont(bold)
         self.count = QLabel()
         remove = QPushButton("Remove")
         remove.clicked.connect(self.remove_selected)

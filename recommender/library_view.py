@@ -8,9 +8,11 @@ as `tonearm tracks`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -46,6 +48,8 @@ class LibraryColumns:
     plays: np.ndarray  # int32
     last_played: np.ndarray  # float64 epoch seconds, 0 when never
     added: np.ndarray  # float64 epoch seconds
+    signature: np.ndarray | None = field(default=None, repr=False)
+    from_cache: bool = False
     _folded: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _ranks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _row_of: dict[int, int] | None = field(default=None, repr=False)
@@ -115,33 +119,65 @@ class LibraryColumns:
         return ranks
 
 
-def load_library_columns(store: Store) -> LibraryColumns:
-    """Read every present track once, in album order, with play counts and last-played times."""
+CACHE_FILE = "library-columns.npz"
+CACHE_FORMAT = 1
+_TEXT_COLUMNS = ("title", "artist", "album", "albumartist", "genre", "path")
+_NUMBER_COLUMNS = ("ids", "year", "duration", "tracknumber", "discnumber", "added")
+_CACHE_SEP = "\x00"
+
+
+def load_library_columns(store: Store, *, use_cache: bool = True) -> LibraryColumns:
+    """Every present track in album order, with play counts (both phases below at once)."""
+    columns = read_track_columns(store, use_cache=use_cache)
+    add_play_stats(store, columns)
+    if use_cache:
+        write_columns_cache(store, columns)
+    return columns
+
+
+def read_track_columns(store: Store, *, use_cache: bool = True) -> LibraryColumns:
+    """Phase one, what a first paint needs: the track columns, from the cache when unchanged.
+
+    The cache (`library-columns.npz` beside the database) is derived data keyed by a signature
+    of the tracks table; play counts are left at zero for `add_play_stats`.
+    """
+    signature = _signature(store)
+    columns = _read_cache(_cache_path(store), signature) if use_cache else None
+    if columns is None:
+        columns = _read_tracks(store)
+    columns.signature = signature
+    return columns
+
+
+def write_columns_cache(store: Store, columns: LibraryColumns) -> None:
+    """Phase two: save the columns for the next start, unless they came from the cache."""
+    if not columns.from_cache and columns.signature is not None:
+        _write_cache(_cache_path(store), columns.signature, columns)
+
+
+def _cache_path(store: Store) -> Path:
+    return store.path.with_name(CACHE_FILE)
+
+
+def _signature(store: Store) -> np.ndarray:
+    row = store.conn.execute(
+        "SELECT count(*), coalesce(max(id), 0), coalesce(max(updated_at), 0), "
+        "coalesce(sum(missing), 0), coalesce(max(added_at), 0) FROM tracks"
+    ).fetchone()
+    return np.array([CACHE_FORMAT, *row], dtype=np.float64)
+
+
+def _read_tracks(store: Store) -> LibraryColumns:
     rows = store.conn.execute(
         "SELECT id, title, artist, album, albumartist, genre, path, year, duration, tracknumber, "
         "discnumber, added_at FROM tracks WHERE missing = 0 ORDER BY " + LIBRARY_ORDER_SQL
     ).fetchall()
     n = len(rows)
     cols = list(zip(*rows, strict=True)) if rows else [()] * 12
-    ids = np.fromiter(cols[0], dtype=np.int64, count=n)
-    paths = [path_from_db(p) for p in cols[6]]
+    paths = [p if isinstance(p, str) else path_from_db(p) for p in cols[6]]
     title = [t if t else p.rsplit("/", 1)[-1] for t, p in zip(cols[1], paths, strict=True)]
-    plays = np.zeros(n, dtype=np.int32)
-    last = np.zeros(n, dtype=np.float64)
-    if n:
-        stats = store.conn.execute(
-            "SELECT track_id, count(*), max(started_at + seconds_played) FROM plays "
-            "GROUP BY track_id"
-        ).fetchall()
-        if stats:
-            pos = {int(t): i for i, t in enumerate(ids.tolist())}
-            for tid, count, when in stats:
-                i = pos.get(tid)
-                if i is not None:
-                    plays[i] = count
-                    last[i] = when or 0.0
     return LibraryColumns(
-        ids=ids,
+        ids=np.fromiter(cols[0], dtype=np.int64, count=n),
         title=title,
         artist=[v or "" for v in cols[2]],
         album=[v or "" for v in cols[3]],
@@ -154,10 +190,106 @@ def load_library_columns(store: Store) -> LibraryColumns:
         ),
         tracknumber=np.fromiter((v or 0 for v in cols[9]), dtype=np.int32, count=n),
         discnumber=np.fromiter((v or 0 for v in cols[10]), dtype=np.int32, count=n),
-        plays=plays,
-        last_played=last,
+        plays=np.zeros(n, dtype=np.int32),
+        last_played=np.zeros(n, dtype=np.float64),
         added=np.fromiter(cols[11], dtype=np.float64, count=n),
     )
+
+
+def add_play_stats(store: Store, columns: LibraryColumns) -> None:
+    """Phase two: play counts and last-played times (they change with every play)."""
+    n = len(columns)
+    plays = np.zeros(n, dtype=np.int32)
+    last = np.zeros(n, dtype=np.float64)
+    try:
+        _fill_play_stats(store, columns, plays, last)
+    finally:
+        # whole arrays swapped in at once: a view reading them meanwhile sees old or new
+        columns.plays, columns.last_played = plays, last
+        columns._ranks.pop("plays", None)
+        columns._ranks.pop("last_played", None)
+
+
+def _fill_play_stats(store: Store, columns: LibraryColumns, plays, last) -> None:
+    n = len(columns)
+    if not n:
+        return
+    stats = store.conn.execute(
+        "SELECT track_id, count(*), max(started_at + seconds_played) FROM plays GROUP BY track_id"
+    ).fetchall()
+    if not stats:
+        return
+    tids, counts, whens = (np.asarray(c) for c in zip(*stats, strict=True))
+    order = np.argsort(columns.ids)
+    pos = np.searchsorted(columns.ids, tids.astype(np.int64), sorter=order)
+    pos = np.clip(pos, 0, n - 1)
+    rows = order[pos]
+    present = columns.ids[rows] == tids
+    plays[rows[present]] = counts[present]
+    last[rows[present]] = np.nan_to_num(whens[present].astype(np.float64))
+
+
+def _read_cache(path: Path, signature: np.ndarray) -> LibraryColumns | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not np.array_equal(data["signature"], signature):
+                return None
+            numbers = {k: data[k] for k in _NUMBER_COLUMNS}
+            texts = {
+                k: bytes(data[k]).decode("utf-8", "surrogateescape").split(_CACHE_SEP)
+                for k in _TEXT_COLUMNS
+            }
+    except (OSError, KeyError, ValueError):
+        return None
+    n = len(numbers["ids"])
+    if any(len(v) != n for v in texts.values()) and n:
+        return None
+    if not n:
+        texts = {k: [] for k in _TEXT_COLUMNS}
+    return LibraryColumns(
+        from_cache=True,
+        ids=numbers["ids"],
+        year=numbers["year"],
+        duration=numbers["duration"],
+        tracknumber=numbers["tracknumber"],
+        discnumber=numbers["discnumber"],
+        added=numbers["added"],
+        plays=np.zeros(n, dtype=np.int32),
+        last_played=np.zeros(n, dtype=np.float64),
+        **texts,
+    )
+
+
+def _write_cache(path: Path, signature: np.ndarray, columns: LibraryColumns) -> None:
+    """Best effort: a cache that cannot be written only costs the next start-up some time."""
+    import os
+    import tempfile
+
+    texts = {}
+    for key in _TEXT_COLUMNS:
+        values = getattr(columns, key)
+        if any(_CACHE_SEP in v for v in values):
+            return  # a NUL inside a tag: not worth a smarter format
+        blob = _CACHE_SEP.join(values).encode("utf-8", "surrogateescape")
+        texts[key] = np.frombuffer(blob, dtype=np.uint8)
+    numbers = {
+        "ids": columns.ids,
+        "year": columns.year,
+        "duration": columns.duration,
+        "tracknumber": columns.tracknumber,
+        "discnumber": columns.discnumber,
+        "added": columns.added,
+    }
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".columns-", suffix=".npz", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, signature=signature, **numbers, **texts)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def _text_mask(strings: list[str], value: str, within: np.ndarray | None) -> np.ndarray:
@@ -247,15 +379,26 @@ def _narrow(running: np.ndarray | None) -> np.ndarray | None:
     return running
 
 
-def browser_values(columns: LibraryColumns, key: str) -> list[tuple[str, int]]:
-    """Distinct artists (album artist first), albums or genres with track counts, sorted."""
+BROWSER_SEP = _SEP
+"""Album entries are "album<SEP>artist", so albums that share a title stay apart."""
+
+
+def _browser_strings(columns: LibraryColumns, key: str) -> list[str]:
+    artists = [a or b for a, b in zip(columns.albumartist, columns.artist, strict=True)]
     if key == "artist":
-        values = [a or b for a, b in zip(columns.albumartist, columns.artist, strict=True)]
-    elif key in ("album", "genre"):
-        values = getattr(columns, key)
-    else:
-        raise KeyError(key)
-    counts = Counter(values)
+        return artists
+    if key == "album":
+        return [
+            f"{al}{_SEP}{ar}" if al else "" for al, ar in zip(columns.album, artists, strict=True)
+        ]
+    if key == "genre":
+        return columns.genre
+    raise KeyError(key)
+
+
+def browser_values(columns: LibraryColumns, key: str) -> list[tuple[str, int]]:
+    """Distinct artists (album artist first), albums (with their artist) or genres, with counts."""
+    counts = Counter(_browser_strings(columns, key))
     counts.pop("", None)
     return sorted(counts.items(), key=lambda kv: kv[0].casefold())
 
@@ -263,8 +406,5 @@ def browser_values(columns: LibraryColumns, key: str) -> list[tuple[str, int]]:
 def browser_mask(columns: LibraryColumns, key: str, value: str) -> np.ndarray:
     """Rows that belong to one browser entry (exact, case-insensitive)."""
     wanted = value.casefold()
-    if key == "artist":
-        strings = [a or b for a, b in zip(columns.albumartist, columns.artist, strict=True)]
-    else:
-        strings = getattr(columns, key)
+    strings = _browser_strings(columns, key)
     return np.fromiter((s.casefold() == wanted for s in strings), dtype=bool, count=len(strings))

@@ -9,6 +9,9 @@ from recommender.store import Store
 QUEUE_INDEX_KEY = "queue.current_index"
 CURRENT_TRACK_KEY = "player.current_track_id"
 POSITION_KEY = "player.position_s"
+SHUFFLE_KEY = "player.shuffle"
+REPEAT_KEY = "player.repeat"
+REPEAT_MODES = ("off", "all", "one")
 
 
 @dataclass
@@ -19,6 +22,8 @@ class SavedQueue:
     current_index: int = -1
     current_track_id: int | None = None
     position_s: float = 0.0
+    shuffle: bool = False
+    repeat: str = "off"
 
 
 def load_queue(store: Store) -> SavedQueue:
@@ -35,7 +40,15 @@ def load_queue(store: Store) -> SavedQueue:
     position = _float(store.get_state(POSITION_KEY), 0.0)
     if not -1 <= index < len(ids):
         index = -1
-    return SavedQueue(ids, index, current, position)
+    repeat = store.get_state(REPEAT_KEY) or "off"
+    return SavedQueue(
+        ids,
+        index,
+        current,
+        position,
+        shuffle=store.get_state(SHUFFLE_KEY) == "1",
+        repeat=repeat if repeat in REPEAT_MODES else "off",
+    )
 
 
 def save_queue(store: Store, saved: SavedQueue) -> None:
@@ -49,6 +62,8 @@ def save_queue(store: Store, saved: SavedQueue) -> None:
         _set(conn, QUEUE_INDEX_KEY, str(saved.current_index))
         _set(conn, CURRENT_TRACK_KEY, _opt(saved.current_track_id))
         _set(conn, POSITION_KEY, f"{saved.position_s:.3f}")
+        _set(conn, SHUFFLE_KEY, "1" if saved.shuffle else "0")
+        _set(conn, REPEAT_KEY, saved.repeat)
 
 
 def save_position(store: Store, track_id: int | None, position_s: float) -> None:

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from recommender.matching import recording_key
+
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "Tonearm-Protocol"
 """Sent by both sides on every request and answer; the body carries the same number."""
@@ -58,39 +60,10 @@ class RemoteAnswer:
     model_version: str
 
 
-# --- normalised keys ------------------------------------------------------------------------
+# --- normalised keys: one definition for the client, the server and history import -------------
 
-_BRACKETS_RE = re.compile(r"[\(\[][^\)\]]*[\)\]]")
-_FEAT_RE = re.compile(r"\s+(feat\.?|featuring|ft\.)\s+.*$")
-_DASH_SUFFIX_RE = re.compile(
-    r"\s+-\s+.*\b(remaster(ed)?|live|mono|stereo|version|edit|mix|demo)\b.*$"
-)
-_NON_WORD_RE = re.compile(r"[^\w]+")
-
-
-def _normalise_text(text: str) -> str:
-    text = text or ""
-    if not text.isascii():  # strip accents: "Beyoncé" matches "Beyonce"
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold()
-    text = text.replace("&", " and ")
-    text = _BRACKETS_RE.sub(" ", text)
-    text = _FEAT_RE.sub("", text)
-    text = _DASH_SUFFIX_RE.sub("", text)
-    text = _NON_WORD_RE.sub(" ", text).strip()
-    if text.startswith("the "):
-        text = text[4:]
-    return " ".join(text.split())
-
-
-def normalise_artist_title(artist: str | None, title: str | None) -> str:
-    """A matching key that survives case, accents, "feat." credits and "(Remastered)" tags.
-
-    Interim: the recommendations branch brings `recommender.matching.normalise_artist_title`;
-    the two should become one once it lands on main.
-    """
-    return f"{_normalise_text(artist or '')}\x1f{_normalise_text(title or '')}"
+normalise_artist_title = recording_key
+"""The (artist, title) matching key as one string; see `recommender.matching`."""
 
 
 # --- the client's strict check of an answer ---------------------------------------------------

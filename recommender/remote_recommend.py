@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from recommender.errors import RemoteError, TonearmError
+from recommender.matching import normalise_artist
 from recommender.recommendation import (
     SOURCE_BLENDED,
     SOURCE_LOCAL,
@@ -78,7 +79,7 @@ def _first_word(key_part: str) -> str:
 
 def _candidates(store: Store, artist: str) -> list[Track]:
     """Library tracks whose artist contains the answer's longest artist word (a cheap prefilter)."""
-    word = _first_word(normalise_artist_title(artist, "").split("\x1f")[0])
+    word = _first_word(normalise_artist(artist))
     if not word:
         return []
     if word.isascii():

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from recommender.store import Store
+from recommender.store import Store, path_to_db
 
 GENRES = (
     "Rock", "Jazz", "Electronic", "Classical", "Hip-Hop", "Folk", "Ambient", "Blues", "Soul",
@@ -46,6 +46,7 @@ def insert_library(
     n_artists = max(1, n_albums // 4)
     artists = [f"{_name(rng, 2)} {_name(rng, int(rng.integers(1, 3)))}" for _ in range(n_artists)]
     rows = []
+    (first_id,) = store.conn.execute("SELECT coalesce(max(id), 0) FROM tracks").fetchone()
     tid = 0
     for a in range(n_albums):
         artist = artists[a % n_artists]
@@ -58,8 +59,9 @@ def insert_library(
             tid += 1
             path = f"{root}/{artist}/{album} ({a})/{t + 1:02d} track{tid}.flac"
             rows.append(
-                (tid, path, 1000 + tid, now - tid, "flac", "flac", float(rng.integers(90, 420)),
-                 _title(rng), artist, album, artist, t + 1, 12, 1, year, str(year), genre,
+                (first_id + tid, path, 1000 + tid, now - tid, "flac", "flac",
+                 float(rng.integers(90, 420)), _title(rng), artist, album, artist, t + 1, 12, 1,
+                 year, str(year), genre,
                  now - tid * 60.0, now)
             )  # fmt: skip
     with store.transaction() as conn:
@@ -70,7 +72,7 @@ def insert_library(
             rows,
         )
         if plays:
-            ids = rng.integers(1, n_tracks + 1, plays)
+            ids = first_id + rng.integers(1, n_tracks + 1, plays)
             conn.executemany(
                 "INSERT OR IGNORE INTO plays(track_id, started_at, seconds_played, completed, "
                 "skipped, context) VALUES (?, ?, ?, 1, 0, 'library')",
@@ -84,7 +86,7 @@ def insert_file(store: Store, path: str | os.PathLike[str], **fields: object) ->
     st = os.stat(path) if os.path.exists(path) else None
     now = time.time()
     values: dict[str, object] = {
-        "path": path,
+        "path": path_to_db(path),
         "size": st.st_size if st else 0,
         "mtime": st.st_mtime if st else 0.0,
         "added_at": now,

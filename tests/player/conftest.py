@@ -19,9 +19,11 @@ def make_window(qtbot, data_dir: Path) -> Callable:
 
     opened = []
 
-    def make(*, wait_loaded: bool = True):
+    def make(*, wait_loaded: bool = True, analysis: bool = False):
         store = open_store(data_dir)
-        window = MainWindow(data_dir, Settings.load(data_dir), store)
+        settings = Settings.load(data_dir)
+        settings.analysis_enabled = analysis  # the model run is tested on its own
+        window = MainWindow(data_dir, settings, store)
         qtbot.addWidget(window)
         opened.append((window, store))
         with qtbot.waitSignal(window.libraryLoaded, timeout=10_000, raising=wait_loaded):

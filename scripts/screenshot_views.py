@@ -1,0 +1,175 @@
+"""Drive the app on a demo library and save PNGs (run through `scripts/screenshot`)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QEventLoop, QPoint, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter
+from PySide6.QtWidgets import QApplication
+
+import player  # noqa: F401  (guards Python 3.11 against shiboken6 6.12, before any Qt call)
+
+ALBUMS = (
+    ("Harbour Lights", "The Tidewater Quartet", "Jazz", 1962, "embedded"),
+    ("Static Bloom", "Nadia Kestrel", "Electronic", 2019, "cover.png"),
+    ("Field Notes", "Ola Brandt", "Folk", 1998, None),
+)
+TITLES = ("Low Tide", "Lanterns", "Night Ferry", "Salt Air", "Driftwood", "Beacon")
+
+
+def wait(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def wait_for(condition, timeout_ms: int = 20_000) -> None:
+    waited = 0
+    while not condition():
+        if waited > timeout_ms:
+            raise SystemExit("screenshot: timed out waiting for the app")
+        wait(50)
+        waited += 50
+
+
+def cover(text: str, hue: int) -> bytes:
+    image = QImage(400, 400, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    gradient = QLinearGradient(0, 0, 400, 400)
+    gradient.setColorAt(0, QColor.fromHsv(hue, 160, 230))
+    gradient.setColorAt(1, QColor.fromHsv((hue + 60) % 360, 200, 90))
+    painter.fillRect(image.rect(), gradient)
+    painter.setPen(QColor("white"))
+    painter.setFont(QFont("Sans", 34, QFont.Weight.Bold))
+    painter.drawText(image.rect().adjusted(20, 20, -20, -20), Qt.TextFlag.TextWordWrap, text)
+    painter.end()
+    buffer = QBuffer()
+    buffer.open(QBuffer.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(buffer.data())
+
+
+def build_demo(root: Path) -> tuple[Path, Path]:
+    from recommender.scan import scan_folders
+    from recommender.settings import Settings
+    from recommender.store import open_store
+    from tests.audio_factory import make_track
+    from tests.library_factory import insert_library
+
+    music, data = root / "Music", root / "data"
+    data.mkdir(parents=True)
+    for a, (album, artist, genre, year, art) in enumerate(ALBUMS):
+        folder = f"{artist}/{album}"
+        art_bytes = cover(album, 30 + a * 110)
+        for t, title in enumerate(TITLES):
+            tags = dict(title=title, artist=artist, album=album, genre=genre, date=str(year),
+                        tracknumber=str(t + 1))  # fmt: skip
+            if art == "embedded":
+                tags["cover"] = art_bytes
+            make_track(music, f"{folder}/{t + 1:02d} {title}.mp3", seconds=25 + 7 * t,
+                       freq=220 + 40 * t + 15 * a, **tags)  # fmt: skip
+        if art == "cover.png":
+            (music / folder / "cover.png").write_bytes(art_bytes)
+    with open_store(data) as store:
+        scan_folders(store, [str(music)])
+        insert_library(store, 20_000, seed=5, plays=30_000)
+    settings = Settings(library_folders=[str(music)], analysis_enabled=False)  # no model here
+    settings.extra["first_run_done"] = True
+    settings.save(data)
+    return music, data
+
+
+def main(out: Path) -> int:
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("Tonearm")
+    from player.main_window import MainWindow
+    from recommender.settings import Settings
+    from recommender.store import open_store
+
+    with tempfile.TemporaryDirectory(prefix="tonearm-demo-") as tmp:
+        _music, data = build_demo(Path(tmp))
+        store = open_store(data)
+        window = MainWindow(data, Settings.load(data), store)
+        window.resize(1360, 820)
+        loaded: list[int] = []
+        window.libraryLoaded.connect(loaded.append)
+        window.show()
+        window.start(first_run_dialog=False, startup_scan=True)
+        wait_for(lambda: loaded)
+        shots: list[str] = []
+
+        def shot(name: str, widget=None) -> None:
+            wait(300)
+            target = out / f"{name}.png"
+            if widget is None:
+                app.primaryScreen().grabWindow(0).save(str(target))
+            else:
+                widget.grab().save(str(target))
+            shots.append(str(target))
+
+        # play the embedded-cover album from its second track; queue a few more
+        window.search.setText("harbour")
+        window.apply_search()
+        wait_for(lambda: window.model.rowCount() == len(TITLES))
+        window.play_library_row(1)
+        wait_for(lambda: window.playback.position_ms() > 2500)
+        window.add_to_queue(window.model.track_ids([3, 4]))
+        window.search.setText("artist:kestrel")
+        window.apply_search()
+        wait_for(lambda: window.model.rowCount() == len(TITLES))
+        window.play_next(window.model.track_ids([0, 2]))
+        window.search.clear()
+        wait_for(lambda: window.model.rowCount() > 20_000)
+        window.locate_playing()
+        shot("main-window", window)
+
+        window.search.setText("year:1990..1999 night -genre:rock")
+        wait(400)
+        shot("search", window)
+
+        window.search.clear()
+        window.browser.kind.setCurrentIndex(1)  # albums
+        wait(200)
+        window.browser.list.setCurrentIndex(window.browser.model.index(3, 0))
+        shot("browser-albums", window)
+        window.browser.list.setCurrentIndex(window.browser.model.index(0, 0))
+
+        window.locate_playing()
+        row = window.table.currentIndex().row()
+        menu = window.library_menu([row])
+        rect = window.table.visualRect(window.model.index(row, 0))
+        menu.popup(window.table.viewport().mapToGlobal(rect.center() + QPoint(40, 0)))
+        shot("context-menu")
+        menu.close()
+
+        dialog = window.show_properties(window.model.track_id(row))
+        shot("properties", dialog)
+        dialog.close()
+
+        settings_dialog = window.open_settings()
+        shot("settings", settings_dialog)
+        settings_dialog.reject()
+
+        welcome = window.show_welcome()
+        shot("welcome", welcome)
+        welcome.reject()
+
+        from player.app import apply_theme
+
+        apply_theme("dark")
+        wait(300)
+        shot("main-window-dark", window)
+        apply_theme("system")
+
+        window.playback.stop()
+        window.shutdown()
+        store.close()
+    print("\n".join(shots))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench-out/screenshots")))
