@@ -8,6 +8,7 @@ from pathlib import Path
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import format_duration, print_json
+from recommender.cli.remote import add_remote_arguments, print_outcome, remote_recommendations
 from recommender.errors import UsageError
 from recommender.mixes import build_mixes
 from recommender.playlist_files import FORMATS, import_playlist_file, write_playlist_file
@@ -15,7 +16,7 @@ from recommender.playlist_flow import MODES, generate_playlist
 from recommender.playlists import list_playlists, save_playlist
 from recommender.radio import Radio, resolve_seed
 from recommender.recommend import recommend
-from recommender.recommendation import Recommendation
+from recommender.recommendation import SOURCE_LOCAL, Recommendation
 from recommender.taste_model import load_taste_model
 from recommender.tracks import get_tracks, resolve_track
 
@@ -26,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.add_argument("--explain", action="store_true", help="show why each one is suggested")
     rec.add_argument("--max-per-artist", type=int, default=3, metavar="N")
     rec.add_argument("--json", action="store_true", help="print JSON")
+    add_remote_arguments(rec)
     rec.set_defaults(func=run_recommend)
 
     radio = subcommand(
@@ -81,11 +83,26 @@ def _print_recs(recs: list[Recommendation], explain: bool) -> None:
 
 
 def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
+    """Local by default; `--remote`/`--endpoint` ask the service and fall back to local."""
     if args.n < 1:
         raise UsageError("-n must be at least 1")
-    recs = recommend(ctx.store, args.n, max_per_artist=args.max_per_artist)
+
+    def local(store, n: int) -> list[Recommendation]:
+        return recommend(store, n, max_per_artist=args.max_per_artist)
+
+    if args.remote or args.endpoint:
+        outcome = remote_recommendations(ctx, args.n, endpoint=args.endpoint, local_fn=local)
+        print_outcome(outcome, as_json=args.json, explain=args.explain)
+        return 0
+    recs = local(ctx.store, args.n)
     if args.json:
-        print_json([r.to_json() for r in recs])
+        print_json(
+            {
+                "source": SOURCE_LOCAL,
+                "reason": "the remote service was not asked",
+                "recommendations": [r.to_json() for r in recs],
+            }
+        )
     elif not recs:
         print("nothing to recommend yet: scan a music folder first (`tonearm scan`)")
     else:

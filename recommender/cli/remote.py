@@ -93,7 +93,7 @@ def remote_recommendations(
     )
 
 
-def print_outcome(outcome: RemoteOutcome, *, as_json: bool) -> None:
+def print_outcome(outcome: RemoteOutcome, *, as_json: bool, explain: bool = False) -> None:
     """Print a RemoteOutcome: `--json` gives {"source", "reason", "recommendations": [...]}."""
     if as_json:
         print_json(
@@ -110,8 +110,11 @@ def print_outcome(outcome: RemoteOutcome, *, as_json: bool) -> None:
         artist = track.artist if track is not None else rec.artist
         title = track.display_title if track is not None else rec.title
         tag = "" if rec.playable else "  [discover: not in your library]"
-        reason = f"  ({rec.reasons[0]})" if rec.reasons else ""
+        reason = f"  ({rec.reasons[0]})" if rec.reasons and not explain else ""
         print(f"{rank:>3}. [{rec.source}] {artist or '?'} – {title or '?'}{tag}{reason}")
+        if explain:
+            for line in rec.reasons:
+                print(f"       {line}")
 
 
 # --- handlers ----------------------------------------------------------------------------------

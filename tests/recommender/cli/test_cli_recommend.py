@@ -14,8 +14,10 @@ def test_recommend_radio_and_playlist_commands(data_dir, tmp_path, capsys):
     _library(data_dir)
     common = ["--data-dir", str(data_dir)]
     assert main(["recommend", "-n", "5", "--json", *common]) == 0
-    recs = json.loads(capsys.readouterr().out)
-    assert len(recs) == 5 and all(r["reasons"] for r in recs)
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["source"] == "local"
+    recs = answer["recommendations"]
+    assert len(recs) == 5 and all(r["reasons"] and r["source"] == "local" for r in recs)
     assert main(["radio", "1", "-n", "7", "--json", *common]) == 0
     radio = json.loads(capsys.readouterr().out)
     assert radio["seed"]["kind"] == "track" and len(radio["tracks"]) == 7
@@ -46,3 +48,21 @@ def test_history_import_export_and_listing(data_dir, tmp_path, capsys):
     assert listing["stats"]["plays"] >= 3000
     assert main(["playlist", *common]) == 2
     assert "give --seed" in capsys.readouterr().err
+
+
+def test_recommend_remote_falls_back_to_local_and_says_so(data_dir, capsys):
+    import socket
+
+    _library(data_dir)
+    common = ["--data-dir", str(data_dir)]
+    assert main(["recommend", "--remote", "-n", "3", "--json", *common]) == 0
+    off = json.loads(capsys.readouterr().out)
+    assert off["source"] == "local" and len(off["recommendations"]) == 3
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}"
+    assert main(["recommend", "--endpoint", endpoint, "-n", "3", "--json", *common]) == 0
+    down = json.loads(capsys.readouterr().out)
+    assert down["source"] == "local"
+    assert down["reason"] and len(down["recommendations"]) == 3
