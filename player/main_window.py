@@ -855,14 +855,14 @@ class MainWindow(QMainWindow):
         if self._scan_job is not None:
             self._rescan_again = True
             return
-        from recommender.scan import scan_folders
+        from recommender.library_update import update_library
 
         self.scan_label.setText("Scanning…")
         self.scan_progress.setRange(0, 0)
         self.scan_box.show()
 
         def scan(store: Store, job):
-            return scan_folders(store, folders, progress=job.report, cancel=job.cancelled)
+            return update_library(store, folders, progress=job.report, cancel=job.cancelled)
 
         self._scan_job = self.jobs.start(
             scan,

@@ -60,6 +60,8 @@ class ScanSummary:
     known_errors: int = 0
     seconds: float = 0.0
     cancelled: bool = False
+    rematched: int = 0
+    """Imported listens that now match a track (set by `library_update.update_library`)."""
     new_errors: list[ScanError] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -75,6 +77,7 @@ class ScanSummary:
             "known_errors": self.known_errors,
             "seconds": round(self.seconds, 3),
             "cancelled": self.cancelled,
+            "rematched_listens": self.rematched,
             "error_list": [{"path": e.path, "reason": e.reason} for e in self.new_errors],
         }
 
@@ -92,6 +95,8 @@ class ScanSummary:
         parts.append(f"{self.errors:,} errors")
         if self.known_errors:
             parts.append(f"{self.known_errors:,} known unreadable")
+        if self.rematched:
+            parts.append(f"{self.rematched:,} imported listens matched")
         head = "Scan cancelled" if self.cancelled else "Scanned"
         return f"{head} in {self.seconds:.1f} s: " + ", ".join(parts)
 

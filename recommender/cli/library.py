@@ -9,9 +9,8 @@ from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import ProgressBar, format_duration, print_json
 from recommender.datadir import default_music_dir
-from recommender.history_import import rematch_unmatched
 from recommender.library_stats import library_stats
-from recommender.scan import scan_folders
+from recommender.library_update import update_library
 from recommender.tracks import find_tracks
 
 
@@ -54,10 +53,9 @@ def run_scan(args: argparse.Namespace, ctx: Context) -> int:
         folders = [str(default_music_dir())]
     bar = ProgressBar("scan", enabled=None if not args.json else False)
     try:
-        summary = scan_folders(ctx.store, folders, progress=bar, workers=args.workers)
+        summary = update_library(ctx.store, folders, progress=bar, workers=args.workers)
     finally:
         bar.close()
-    rematched = rematch_unmatched(ctx.store)  # imported listens waiting for these files
     settings.library_folders = summary.roots
     ctx.save_settings()
     if args.json:
@@ -66,8 +64,6 @@ def run_scan(args: argparse.Namespace, ctx: Context) -> int:
         for error in summary.new_errors:
             print(f"error: {error.path}: {error.reason}", file=sys.stderr)
         print(summary.describe())
-        if rematched:
-            print(f"{rematched:,} imported listens now match library tracks")
     return 0
 
 
