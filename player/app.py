@@ -98,6 +98,7 @@ def run_app(argv: list[str]) -> int:
         return 1
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from player.features import install_features
     from player.main_window import MainWindow
     from recommender.settings import Settings
     from recommender.store import open_store
@@ -115,6 +116,7 @@ def run_app(argv: list[str]) -> int:
     settings = Settings.load(data_dir)
     apply_theme(settings.theme)
     window = MainWindow(data_dir, settings, store)
+    install_features(window)
     window.show()
     window.start(startup_scan=not args.no_scan)
     try:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSplitter,
     QTableView,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -153,11 +154,16 @@ class MainWindow(QMainWindow):
             header.setSectionHidden(i, key in DEFAULT_HIDDEN)
         self.table.setSortingEnabled(True)
 
-        centre = QWidget()
-        centre_layout = QVBoxLayout(centre)
+        library_page = QWidget()
+        centre_layout = QVBoxLayout(library_page)
         centre_layout.setContentsMargins(4, 4, 4, 4)
         centre_layout.addWidget(self.search)
         centre_layout.addWidget(self.table, 1)
+        # The centre holds one tab per view (Library first); features add theirs with add_view.
+        centre = QTabWidget()
+        centre.setDocumentMode(True)
+        centre.addTab(library_page, "Library")
+        self.views = centre
 
         self.browser = BrowserPanel()
         self.queue_model = QueueModel(self.order, self)
@@ -564,6 +570,20 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def add_view(self, widget: QWidget, title: str) -> int:
+        """A tab in the centre beside the library (For you, Mixes, Playlists, ...)."""
+        return self.views.addTab(widget, title)
+
+    def show_view(self, widget: QWidget) -> None:
+        index = self.views.indexOf(widget)
+        if index >= 0:
+            self.views.setCurrentIndex(index)
+
+    def add_side_panel(self, widget: QWidget) -> None:
+        """A panel after the queue in the main splitter (e.g. "More like this"), hidden at first."""
+        self.splitter.addWidget(widget)
+        widget.hide()
 
     def add_track_menu_provider(self, provider: TrackMenuProvider) -> None:
         """Extension point: other features add entries to every track context menu."""

@@ -1,0 +1,27 @@
+"""The features that plug into the main window through its extension points.
+
+`MainWindow` is the library, queue and playback; everything else (For you, mixes, playlists,
+history, the sound map, desktop integration) installs itself here through `add_view`,
+`add_side_panel` and `add_track_menu_provider`, so the window does not grow into a god object.
+Each entry is `install(window) -> None`; the order is the order of the tabs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from player.main_window import MainWindow
+
+FeatureInstaller = Callable[["MainWindow"], None]
+
+
+def feature_installers() -> list[FeatureInstaller]:
+    """Imported lazily so that a broken feature names itself instead of stopping the app."""
+    return []
+
+
+def install_features(window: MainWindow) -> None:
+    for install in feature_installers():
+        install(window)
