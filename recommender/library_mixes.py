@@ -1,0 +1,48 @@
+"""The library's mixes as plain data for a view: names, top artists and track ids (not rows).
+
+`build_mixes` works on a TasteModel's rows and needs display artist names by row; this reads
+them once so that callers (the GUI's mixes view) never touch SQL or model rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recommender.mixes import MIX_COUNT, build_mixes
+from recommender.store import Store
+from recommender.taste_model import TasteModel
+
+
+@dataclass(frozen=True)
+class MixTile:
+    name: str
+    size: int  # tracks in the cluster
+    top_artists: tuple[str, ...]
+    top_genres: tuple[str, ...]
+    track_ids: tuple[int, ...]  # what playing the mix plays, nearest the centre first
+
+
+def display_artists(store: Store, model: TasteModel) -> list[str]:
+    """The artist to show for each model row (track artist, else album artist)."""
+    names = {
+        r[0]: r[1] or ""
+        for r in store.conn.execute(
+            "SELECT id, coalesce(artist, albumartist) FROM tracks WHERE missing = 0"
+        )
+    }
+    return [names.get(int(t), "") for t in model.track_ids.tolist()]
+
+
+def library_mixes(store: Store, model: TasteModel, k: int = MIX_COUNT) -> list[MixTile]:
+    """Up to `k` mixes of the library, largest first (the same data gives the same mixes)."""
+    mixes = build_mixes(model, display_artists(store, model), k)
+    return [
+        MixTile(
+            name=m.name,
+            size=m.size,
+            top_artists=m.top_artists,
+            top_genres=m.top_genres,
+            track_ids=tuple(int(model.track_ids[r]) for r in m.rows),
+        )
+        for m in mixes
+    ]
