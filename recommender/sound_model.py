@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from recommender.errors import ModelError
+from recommender.resource_paths import resource_path
 
-MODEL_PATH = Path(__file__).resolve().parents[1] / "resources" / "model" / "sound_cnn.onnx"
+# resources/model/sound_cnn.onnx in the checkout, the wheel's package data or the bundle.
+MODEL_PATH = resource_path("model", "sound_cnn.onnx")
 VERSION_KEY = "model_version"
 
 
