@@ -84,6 +84,15 @@ def _kmeans(x: np.ndarray, k: int) -> np.ndarray:
 def build_mixes(model: TasteModel, artists: list[str], k: int = MIX_COUNT) -> list[Mix]:
     """Up to `k` mixes over the tracks that have sound or history; `artists` are display names
     by row (the model keeps only normalised ones)."""
+    return assign_mixes(model, artists, k)[0]
+
+
+def assign_mixes(
+    model: TasteModel, artists: list[str], k: int = MIX_COUNT
+) -> tuple[list[Mix], np.ndarray]:
+    """The mixes and, for every model row, the index of its mix in that list (-1: in none), so
+    a view can colour the whole library by mix, not only each mix's listed tracks."""
+    labels_out = np.full(model.n_tracks, -1, dtype=np.int64)
     parts, known = [], np.zeros(model.n_tracks, bool)
     if model.vectors is not None:
         parts.append(model.vectors)
@@ -93,10 +102,10 @@ def build_mixes(model: TasteModel, artists: list[str], k: int = MIX_COUNT) -> li
         parts.append(hist)
         known |= np.linalg.norm(hist, axis=1) > 0
     if not parts:  # nothing learned yet: group by genre tag
-        return _genre_mixes(model, artists, k)
+        return _genre_mixes(model, artists, k, labels_out)
     rows = np.flatnonzero(known)
     if len(rows) < k:
-        return []
+        return [], labels_out
     x = np.hstack([p[rows] for p in parts]).astype(np.float64)
     labels, centres = _kmeans(x, k)
     mixes = []
@@ -104,19 +113,23 @@ def build_mixes(model: TasteModel, artists: list[str], k: int = MIX_COUNT) -> li
         members = rows[labels == j]
         if not len(members):
             continue
+        labels_out[members] = len(mixes)
         dist = ((x[labels == j] - centres[j]) ** 2).sum(axis=1)
         ordered = members[np.argsort(dist, kind="stable")]
         mixes.append(_named(model, artists, ordered))
-    return mixes
+    return mixes, labels_out
 
 
-def _genre_mixes(model: TasteModel, artists: list[str], k: int) -> list[Mix]:
+def _genre_mixes(
+    model: TasteModel, artists: list[str], k: int, labels_out: np.ndarray
+) -> tuple[list[Mix], np.ndarray]:
     counts = Counter(g for g in model.genres if g)
     mixes = []
     for genre, _ in counts.most_common(k):
         members = np.array([i for i, g in enumerate(model.genres) if g == genre])
+        labels_out[members] = len(mixes)
         mixes.append(_named(model, artists, members))
-    return mixes
+    return mixes, labels_out
 
 
 def _named(model: TasteModel, artists: list[str], ordered: np.ndarray) -> Mix:
