@@ -8,6 +8,8 @@ Each entry is `install(window) -> None`; the order is the order of the tabs.
 
 from __future__ import annotations
 
+import importlib
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -15,11 +17,27 @@ if TYPE_CHECKING:
     from player.main_window import MainWindow
 
 FeatureInstaller = Callable[["MainWindow"], None]
+log = logging.getLogger(__name__)
 
 
 def feature_installers() -> list[FeatureInstaller]:
     """Imported lazily so that a broken feature names itself instead of stopping the app."""
-    return []
+    return [
+        lazy_feature("player.for_you_view", "install_for_you"),
+    ]
+
+
+def lazy_feature(module: str, name: str) -> FeatureInstaller:
+    """`module.name(window)`, imported at install time; a failure is logged and shown, not fatal."""
+
+    def install(window: MainWindow) -> None:
+        try:
+            getattr(importlib.import_module(module), name)(window)
+        except Exception as exc:
+            log.exception("feature %s.%s could not be installed", module, name)
+            window.show_message(f"A feature could not start ({module}): {exc}")
+
+    return install
 
 
 def install_features(window: MainWindow) -> None:

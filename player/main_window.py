@@ -76,6 +76,8 @@ class MainWindow(QMainWindow):
     unplayableSkipped = Signal(int, str)  # track id, message
     scanFinished = Signal(object)  # ScanSummary, or an error message (str)
     analysisFinished = Signal(object)  # AnalyzeSummary, or an error message (str)
+    analysisStarted = Signal(object)  # the Job: its signals.progress reports Progress
+    settingsOpened = Signal(object)  # SettingsDialog, before it shows: features add sections
     queueSaved = Signal()
 
     def __init__(self, data_dir: Path, settings: Settings, store: Store, parent=None) -> None:
@@ -834,6 +836,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.settings, self)
         dialog.accepted.connect(lambda: self._settings_accepted(dialog))
+        self.settingsOpened.emit(dialog)
         dialog.open()
         return dialog
 
@@ -965,6 +968,7 @@ class MainWindow(QMainWindow):
             on_error=self._analysis_failed,
             on_progress=self._scan_progress,
         )
+        self.analysisStarted.emit(self._analysis_job)
 
     def _analysis_done(self, summary) -> None:
         self._analysis_job = None

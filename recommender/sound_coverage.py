@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from recommender import sound_model
 from recommender.similarity import current_model_version
-from recommender.sound_model import MODEL_PATH
 from recommender.store import Store
 
 
@@ -51,8 +51,9 @@ class SoundCoverage:
         return text + "."
 
 
-def sound_coverage(store: Store, *, model_path: Path = MODEL_PATH) -> SoundCoverage:
+def sound_coverage(store: Store, *, model_path: Path | None = None) -> SoundCoverage:
     """Counts over present tracks for the embedding version similarity uses."""
+    model_path = sound_model.MODEL_PATH if model_path is None else model_path
     (tracks,) = store.conn.execute("SELECT count(*) FROM tracks WHERE missing = 0").fetchone()
     version = current_model_version(store)
     embedded = failed = 0
