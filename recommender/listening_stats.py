@@ -18,6 +18,7 @@ class DayCount:
     day: dt.date
     plays: int  # including skips
     skips: int
+    seconds: float  # listened, skips included
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +53,15 @@ def plays_per_day(store: Store, days: int = 30, now: float | None = None) -> lis
     first = today - dt.timedelta(days=days - 1)
     rows = store.conn.execute(
         "SELECT date(started_at, 'unixepoch', 'localtime') AS d, count(*), "
-        "coalesce(sum(skipped), 0) FROM plays WHERE started_at >= ? AND started_at < ? "
-        "GROUP BY d",
+        "coalesce(sum(skipped), 0), coalesce(sum(seconds_played), 0) FROM plays "
+        "WHERE started_at >= ? AND started_at < ? GROUP BY d",
         (_day_start(first), _day_start(today + dt.timedelta(days=1))),
     ).fetchall()
-    counts = {dt.date.fromisoformat(d): (n, s) for d, n, s in rows}
+    counts = {dt.date.fromisoformat(d): (n, s, sec) for d, n, s, sec in rows}
     out = []
     for i in range(days):
         day = first + dt.timedelta(days=i)
-        n, s = counts.get(day, (0, 0))
-        out.append(DayCount(day, n, s))
+        out.append(DayCount(day, *counts.get(day, (0, 0, 0.0))))
     return out
 
 

@@ -26,6 +26,8 @@ __all__ = [
     "find_playlist",
     "list_playlists",
     "move_item",
+    "move_items",
+    "moved",
     "playlist_track_ids",
     "remove_items",
     "rename_playlist",
@@ -101,6 +103,24 @@ def move_item(store: Store, playlist_id: int, from_pos: int, to_pos: int) -> Non
         raise UsageError(f"positions must be between 0 and {len(ids) - 1}")
     ids.insert(to_pos, ids.pop(from_pos))
     _rewrite(store, playlist_id, ids)
+
+
+def moved(ids: list[int], positions: Iterable[int], to_pos: int) -> tuple[list[int], int]:
+    """`ids` with the entries at `positions` (in their order) moved to sit before the entry that
+    was at `to_pos` (len(ids): the end), and where that block now starts. A drag and drop in
+    the GUI does exactly this, so the view can show the result before the write lands."""
+    picked = sorted({p for p in positions if 0 <= p < len(ids)})
+    taken = set(picked)
+    rest = [t for i, t in enumerate(ids) if i not in taken]
+    at = max(0, min(to_pos - sum(1 for p in picked if p < to_pos), len(rest)))
+    return rest[:at] + [ids[p] for p in picked] + rest[at:], at
+
+
+def move_items(store: Store, playlist_id: int, positions: Iterable[int], to_pos: int) -> int:
+    """Move several entries as a block (see `moved`); returns where the block starts."""
+    ids, at = moved(playlist_track_ids(store, playlist_id), positions, to_pos)
+    _rewrite(store, playlist_id, ids)
+    return at
 
 
 def remove_items(store: Store, playlist_id: int, positions: Iterable[int]) -> None:

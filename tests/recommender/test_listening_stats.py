@@ -18,6 +18,7 @@ def test_plays_per_day_counts_each_local_day_with_its_skips(store):
     days = plays_per_day(store, 7, now=NOON_TODAY)
     assert len(days) == 7 and days[-1].day == dt.date.today()
     assert [(d.plays, d.skips) for d in days] == [(0, 0)] * 4 + [(3, 1), (0, 0), (2, 0)]
+    assert days[4].seconds == 200 + 10 + 200
 
 
 def test_top_artists_and_tracks_ignore_skips_and_respect_the_period(store):

@@ -118,3 +118,14 @@ def test_saved_playlist_crud(store):
     other = create_playlist(store, "Empty")
     delete_playlist(store, pid)
     assert [p.id for p in list_playlists(store)] == [other]
+
+
+def test_moving_a_block_of_entries_keeps_their_order(store):
+    from recommender.playlists import move_items, moved, playlist_track_ids, save_playlist
+
+    assert moved([1, 2, 3, 4, 5], [3, 0], 2) == ([2, 1, 4, 3, 5], 1)
+    assert moved([1, 2, 3], [0], 3) == ([2, 3, 1], 2)
+    ids = add_tracks(store, [("A", str(i)) for i in range(5)])
+    pid = save_playlist(store, "Mine", ids)
+    assert move_items(store, pid, [4], 0) == 0
+    assert playlist_track_ids(store, pid) == [ids[4], *ids[:4]]
