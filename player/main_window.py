@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
     analysisStarted = Signal(object)  # the Job: its signals.progress reports Progress
     settingsOpened = Signal(object)  # SettingsDialog, before it shows: features add sections
     queueSaved = Signal()
+    playlistsChanged = Signal()  # a playlist was created or tracks were added to one
 
     def __init__(self, data_dir: Path, settings: Settings, store: Store, parent=None) -> None:
         super().__init__(parent)
@@ -555,9 +556,11 @@ class MainWindow(QMainWindow):
             added = append_to_playlist(store, pid, ids)
             return f"{added} track(s) added to the playlist"
 
-        self.writer.start(
-            write, data_dir=self.data_dir, on_done=self.show_message, on_error=self.show_message
-        )
+        def done(message: str) -> None:
+            self.show_message(message)
+            self.playlistsChanged.emit()
+
+        self.writer.start(write, data_dir=self.data_dir, on_done=done, on_error=self.show_message)
 
     def show_in_file_manager(self, track_id: int) -> None:
         track = self._track(track_id)
