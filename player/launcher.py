@@ -19,8 +19,18 @@ def _wants_cli(argv: Sequence[str]) -> bool:
     return any(a in commands or a in ("-h", "--help", "--version") for a in argv)
 
 
+def _self_test(argv: list[str]) -> int:
+    """`--self-test`: the core's end-to-end check, plus a QtMultimedia playback step."""
+    from player.media_check import PLAYBACK_STEP
+    from recommender.self_test import main as self_test_main
+
+    return self_test_main([a for a in argv if a != "--self-test"], extra_steps=[PLAYBACK_STEP])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--self-test" in argv:
+        return _self_test(argv)
     if _wants_cli(argv):
         return cli_main(argv)
     try:
