@@ -164,6 +164,21 @@ class PlayOrder:
             self.history.append(cur)
             del self.history[:-HISTORY_MAX]
 
+    def extend_library(self, track_ids: list[int], *, after: int | None = None) -> None:
+        """Add tracks at the end of the list being played (a radio refill); with `after`, drop
+        what follows that index first (the radio changed its mind after a skip)."""
+        current = self.library if self.library is not None else np.empty(0, np.int64)
+        if after is not None:
+            current = current[: after + 1]
+        self.library = np.concatenate([current, np.asarray(track_ids, dtype=np.int64)])
+        self._planned = None
+
+    def upcoming_library(self) -> int:
+        """How many tracks of the library list are still to come after the current one."""
+        if self.library is None:
+            return 0
+        return max(0, len(self.library) - self.library_index - 1)
+
     # --- queue edits keep the current index pointing at the same entry ------------------------
     def insert(self, at: int, track_ids: list[int]) -> None:
         self.queue[at:at] = track_ids

@@ -25,13 +25,11 @@ def track_ids(store: Store) -> list[int]:
 def add_album_embeddings(store: Store, ids: list[int], *, seed: int = 3) -> None:
     rng = np.random.default_rng(seed)
     directions = rng.normal(size=(len(ids) // ALBUM_TRACKS + 1, EMBEDDING_DIM))
-    add_embeddings(
-        store,
-        {
-            tid: directions[i // ALBUM_TRACKS] + 0.35 * rng.normal(size=EMBEDDING_DIM)
-            for i, tid in enumerate(ids)
-        },
-    )
+    vectors = {}
+    for i, tid in enumerate(ids):
+        v = directions[i // ALBUM_TRACKS] + 0.35 * rng.normal(size=EMBEDDING_DIM)
+        vectors[tid] = v / np.linalg.norm(v)  # the model writes unit vectors
+    add_embeddings(store, vectors)
 
 
 def add_history(store: Store, ids: list[int], *, sessions: int = 60, seed: int = 3) -> None:

@@ -1,0 +1,160 @@
+"""The "More like this" side panel: a track's sound neighbours, playable from the list.
+
+Neighbours come from the sound index (`recommender.similarity`) on the taste worker. Where
+there is nothing to compare yet (no model, no embeddings, or this track not analysed) the panel
+says so instead of showing an empty list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from player.taste_worker import TasteWorker
+from recommender.errors import NotFoundError
+from recommender.sound_coverage import sound_coverage
+from recommender.store import Store
+from recommender.tracks import Track, get_track, get_tracks
+
+if TYPE_CHECKING:
+    from player.main_window import MainWindow
+
+NEIGHBOURS = 25
+MAX_PER_ARTIST = 3
+PLAY_CONTEXT = "similar"
+
+
+@dataclass
+class Similar:
+    """What the panel shows: the seed, its neighbours with cosine scores, or a note why not."""
+
+    seed: Track
+    neighbours: list[tuple[Track, float]] = field(default_factory=list)
+    note: str = ""
+
+
+def find_similar(store: Store, worker: TasteWorker, track_id: int) -> Similar:
+    """On the taste worker: neighbours by sound, or the reason there are none."""
+    seed = get_track(store, track_id)
+    try:
+        index = worker.similarity_index(store)
+    except NotFoundError:
+        return Similar(seed, note=sound_coverage(store).note)
+    try:
+        found = index.similar(track_id, NEIGHBOURS, max_per_artist=MAX_PER_ARTIST)
+    except NotFoundError:
+        return Similar(
+            seed,
+            note=f"“{seed.display_title}” has not been analysed yet, so there is nothing to "
+            "compare it with. " + sound_coverage(store).note,
+        )
+    tracks = get_tracks(store, [n.track_id for n in found])
+    return Similar(seed, [(tracks[n.track_id], n.score) for n in found if n.track_id in tracks])
+
+
+class SimilarPanel(QWidget):
+    """Shown beside the queue when asked; double-click or Play to play from a row."""
+
+    shown = Signal(object)  # Similar
+
+    def __init__(self, window: MainWindow, worker: TasteWorker, parent=None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.worker = worker
+        self.result: Similar | None = None
+        self._token = 0
+        heading = QLabel("More like this")
+        font = QFont(heading.font())
+        font.setBold(True)
+        heading.setFont(font)
+        close = QToolButton()
+        close.setText("✕")
+        close.setToolTip("Close this panel")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addStretch(1)
+        top.addWidget(close)
+        self.seed_label = QLabel()
+        self.seed_label.setWordWrap(True)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.list = QListWidget()
+        self.list.setAlternatingRowColors(True)
+        self.list.itemDoubleClicked.connect(lambda item: self.play_row(self.list.row(item)))
+        self.play_button = QPushButton("Play all")
+        self.play_button.clicked.connect(lambda: self.play_row(0))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.seed_label)
+        layout.addWidget(self.note)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.play_button)
+        self.setMinimumWidth(240)
+
+    def show_for(self, track_id: int) -> None:
+        """Open the panel on a track; the neighbours arrive from the worker."""
+        self._token += 1
+        token = self._token
+        self.list.clear()
+        self.note.hide()
+        self.play_button.setEnabled(False)
+        self.seed_label.setText("Looking for tracks that sound alike…")
+        self.show()
+        self.worker.submit(
+            lambda store, w: find_similar(store, w, track_id),
+            on_done=lambda result: self._show(token, result),
+            on_error=lambda m: self._failed(token, m),
+        )
+
+    def _failed(self, token: int, message: str) -> None:
+        if token == self._token:
+            self.seed_label.setText("")
+            self.note.setText(f"Could not look for similar tracks: {message}")
+            self.note.show()
+
+    def _show(self, token: int, result: Similar) -> None:
+        if token != self._token:
+            return  # asked about another track since
+        self.result = result
+        seed = result.seed
+        self.seed_label.setText(
+            f"Sounds like <b>{_esc(seed.display_title)}</b> by {_esc(seed.artist or '?')}"
+        )
+        self.note.setText(result.note)
+        self.note.setVisible(bool(result.note))
+        for track, score in result.neighbours:
+            item = QListWidgetItem(f"{track.artist or '?'} – {track.display_title}\t{score:.2f}")
+            item.setData(Qt.ItemDataRole.UserRole, track.id)
+            item.setToolTip(f"{track.album or ''}\ncosine {score:.3f}".strip())
+            self.list.addItem(item)
+        self.play_button.setEnabled(bool(result.neighbours))
+        self.shown.emit(result)
+
+    def track_ids(self) -> list[int]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def play_row(self, row: int) -> None:
+        ids = self.track_ids()
+        if 0 <= row < len(ids):
+            self.window.play_list(ids, row, context=PLAY_CONTEXT)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
