@@ -25,6 +25,7 @@ def feature_installers() -> list[FeatureInstaller]:
     return [
         lazy_feature("player.for_you_view", "install_for_you"),
         lazy_feature("player.track_discovery", "install_track_discovery"),
+        lazy_feature("player.playlists_view", "install_playlists"),
     ]
 
 
