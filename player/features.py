@@ -24,6 +24,7 @@ def feature_installers() -> list[FeatureInstaller]:
     """Imported lazily so that a broken feature names itself instead of stopping the app."""
     return [
         lazy_feature("player.for_you_view", "install_for_you"),
+        lazy_feature("player.mixes_view", "install_mixes"),
         lazy_feature("player.track_discovery", "install_track_discovery"),
         lazy_feature("player.playlists_view", "install_playlists"),
     ]
