@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
@@ -181,7 +182,14 @@ class SettingsDialog(QDialog):
         for box in (library, analysis, playback, look):
             layout.addWidget(box)
         layout.addWidget(buttons)
+        self._layout = layout
+        self._appliers: list[Callable[[Settings], None]] = []
         self.resize(560, 520)
+
+    def add_section(self, box: QGroupBox, apply: Callable[[Settings], None]) -> None:
+        """A feature's own section (before the buttons); `apply(settings)` runs on OK."""
+        self._layout.insertWidget(self._layout.count() - 1, box)
+        self._appliers.append(apply)
 
     def _rescan(self) -> None:
         self.rescan_requested = True
@@ -195,6 +203,8 @@ class SettingsDialog(QDialog):
         s.replaygain_mode = self.rg_mode.currentData()
         s.replaygain_preamp_db = float(self.preamp.value())
         s.theme = self.theme.currentData()
+        for apply in self._appliers:
+            apply(s)
         return SettingsResult(s, self.rescan_requested or s.library_folders != old_folders)
 
 

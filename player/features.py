@@ -26,6 +26,7 @@ def feature_installers() -> list[FeatureInstaller]:
         lazy_feature("player.for_you_view", "install_for_you"),
         lazy_feature("player.mixes_view", "install_mixes"),
         lazy_feature("player.track_discovery", "install_track_discovery"),
+        lazy_feature("player.remote_settings_section", "install_remote_settings"),
         lazy_feature("player.playlists_view", "install_playlists"),
         lazy_feature("player.history_view", "install_history"),
     ]
