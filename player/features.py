@@ -29,6 +29,7 @@ def feature_installers() -> list[FeatureInstaller]:
         lazy_feature("player.remote_settings_section", "install_remote_settings"),
         lazy_feature("player.playlists_view", "install_playlists"),
         lazy_feature("player.history_view", "install_history"),
+        lazy_feature("player.sound_map", "install_sound_map"),
     ]
 
 
