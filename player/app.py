@@ -74,6 +74,18 @@ def _dark_palette():
     return palette
 
 
+def _app_icon():
+    """The Tonearm icon at every rendered size, found like the model (checkout, wheel, bundle)."""
+    from PySide6.QtGui import QIcon
+
+    from recommender.resource_paths import ICON_SIZES_PX, icon_png
+
+    icon = QIcon()
+    for size in ICON_SIZES_PX:
+        icon.addFile(str(icon_png(size)))
+    return icon
+
+
 def _no_display() -> bool:
     """On Linux/BSD without X11 or Wayland, Qt would abort; say so instead."""
     import os
@@ -107,6 +119,7 @@ def run_app(argv: list[str]) -> int:
     app.setApplicationName("Tonearm")
     app.setOrganizationName("Tonearm")
     app.setDesktopFileName("tonearm")
+    app.setWindowIcon(_app_icon())
     data_dir = resolve_data_dir(args.data_dir)
     try:
         store = open_store(data_dir)
