@@ -39,8 +39,10 @@ MARGIN_PX = 16
 HIT_RADIUS_PX = 6.0
 DRAG_START_PX = 4
 ROUND_DOTS_MAX = 6000
-"""Up to this many points, dots are antialiased circles; beyond, a 1-px pen drawn at a few
-offsets (a wide pen costs ten times more per point, see benchmarks/bench_sound_map.py)."""
+"""Up to this many points, dots are antialiased circles; beyond, aliased 3-px squares, which
+cost a fraction as much per point (see benchmarks/bench_sound_map.py)."""
+ROUND_DOT_PX = 5.0
+SQUARE_DOT_PX = 3.0
 LEGEND_WIDTH_PX = 280
 RADIO_TRACKS = 50
 PLAY_CONTEXT = "sound_map"
@@ -49,13 +51,6 @@ NO_EMBEDDINGS = (
     "The map places every track by how it sounds once sound analysis has run: switch it on "
     "in File → Settings (it needs the sound model). Tracks appear here as they are analysed."
 )
-
-
-def dot_offsets(n_points: int) -> list[tuple[int, int]]:
-    """Where a 1-px pen is stamped for each dot: a plus sign for big maps, a 2×2 for huge."""
-    if n_points > 60_000:
-        return [(0, 0), (1, 0), (0, 1), (1, 1)]
-    return [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]
 
 
 def polygon_of(points: np.ndarray) -> QPolygonF:
@@ -146,7 +141,7 @@ class SoundMapCanvas(QWidget):
         super().resizeEvent(event)
 
     def render_layer(self) -> QPixmap:
-        """Every dot, one drawPoints per colour batch (and per stamp offset for big maps)."""
+        """Every dot, one drawPoints call per colour batch."""
         ratio = self.devicePixelRatioF()
         layer = QPixmap(self.size() * ratio)
         layer.setDevicePixelRatio(ratio)
@@ -161,17 +156,13 @@ class SoundMapCanvas(QWidget):
             if not len(points):
                 continue
             colour = QColor(OTHER_COLOUR) if group < 0 else self.colours[group]
-            polygon = polygon_of(points)
-            if round_dots:
-                pen = QPen(colour, 5.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
-                painter.setPen(pen)
-                painter.drawPoints(polygon)
-                continue
-            painter.setPen(QPen(colour, 0))  # cosmetic 1 px
-            for dx, dy in dot_offsets(len(px)):
-                painter.translate(dx, dy)
-                painter.drawPoints(polygon)
-                painter.translate(-dx, -dy)
+            width, cap = (
+                (ROUND_DOT_PX, Qt.PenCapStyle.RoundCap)
+                if round_dots
+                else (SQUARE_DOT_PX, Qt.PenCapStyle.SquareCap)
+            )
+            painter.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, cap))
+            painter.drawPoints(polygon_of(points))
         painter.end()
         return layer
 

@@ -53,13 +53,15 @@ def _fix_signs(components: np.ndarray) -> np.ndarray:
 def pca_components(vectors: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mean, components (k, dim) with fixed signs, share of variance of each component)."""
     x = np.asarray(vectors, dtype=np.float64)
-    dim = x.shape[1] if x.ndim == 2 else 0
-    mean = x.mean(axis=0) if len(x) else np.zeros(dim)
-    if len(x) < 2 or dim == 0:
-        return mean, np.eye(k, max(dim, k))[:, :dim], np.zeros(k)
-    centred = x - mean
-    cov = centred.T @ centred / len(x)
-    values, vecs = np.linalg.eigh(cov)  # ascending
+    mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[1] if x.ndim == 2 else 0)
+    return (mean, *_components(x - mean, k))
+
+
+def _components(centred: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    n, dim = centred.shape if centred.ndim == 2 else (0, 0)
+    if n < 2 or dim == 0:
+        return np.eye(k, max(dim, k))[:, :dim], np.zeros(k)
+    values, vecs = np.linalg.eigh(centred.T @ centred / n)  # ascending
     order = np.argsort(-values, kind="stable")[:k]
     components = _fix_signs(vecs[:, order].T)
     total = float(values.sum())
@@ -67,15 +69,17 @@ def pca_components(vectors: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndar
     if len(order) < k:  # fewer dimensions than axes: the missing axes stay at zero
         components = np.vstack([components, np.zeros((k - len(order), dim))])
         share = np.concatenate([share, np.zeros(k - len(order))])
-    return mean, components, np.clip(share, 0.0, 1.0)
+    return components, np.clip(share, 0.0, 1.0)
 
 
 def project_2d(vectors: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
     """Points in [-1, 1]² (float32) and the share of the variance each axis shows."""
     if len(vectors) == 0:
         return np.zeros((0, 2), np.float32), (0.0, 0.0)
-    mean, components, share = pca_components(vectors, 2)
-    xy = (np.asarray(vectors, dtype=np.float64) - mean) @ components.T
+    centred = np.asarray(vectors, dtype=np.float64)
+    centred = centred - centred.mean(axis=0)
+    components, share = _components(centred, 2)
+    xy = centred @ components.T
     scale = float(np.percentile(np.abs(xy), EDGE_PERCENTILE)) if len(xy) > 1 else 0.0
     if scale > 0:
         xy = np.clip(xy / scale, -1.0, 1.0)
