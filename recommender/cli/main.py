@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "recommender.cli.serve",
     "recommender.cli.history",
     "recommender.cli.recommend",
+    "recommender.cli.desktop",
 )
 
 
