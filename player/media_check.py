@@ -12,13 +12,16 @@ import time
 from recommender.self_test import SelfTestState, SkipStep, Step
 
 LOAD_TIMEOUT_S = 10.0
+QUIET_RULES = "qt.multimedia.symbolsresolver=false;qt.multimedia.ffmpeg=false"
 PLAY_MS = 300  # the position must advance this far to count as playing
 
 
 def check_playback(state: SelfTestState) -> str:
     """Load and play the first generated file offscreen; the detail names the Qt version."""
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not os.environ.get("QT_QPA_PLATFORM"):  # headless by design, even where a display is
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if not state.verbose:  # Qt lists every optional library it lacks (PipeWire, VA-API)
+        os.environ.setdefault("QT_LOGGING_RULES", QUIET_RULES)
     try:
         from PySide6 import __version__ as pyside_version
         from PySide6.QtCore import QEventLoop, QTimer, QUrl
