@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -73,6 +74,9 @@ class RecommendationRow(QWidget):
                 + "&nbsp;&nbsp;<i>(not in your library)</i>"
             )
         self.reasons_label = QLabel(" · ".join(rec.reasons))
+        self.reasons_label.setToolTip("\n".join(rec.reasons))
+        for label in (self.title_label, self.reasons_label):  # clip to the view, never widen it
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.reasons_label.setEnabled(False)
         small = QFont(self.reasons_label.font())
         small.setPointSizeF(max(small.pointSizeF() * 0.9, 7.0))
@@ -141,6 +145,7 @@ class ForYouView(QWidget):
         self.list = QListWidget()
         self.list.setAlternatingRowColors(True)
         self.list.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemDoubleClicked.connect(lambda item: self._play(self._rec(item)))
         self.analysis = AnalysisStatus(window)
         layout = QVBoxLayout(self)

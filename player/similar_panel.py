@@ -14,11 +14,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -94,9 +95,19 @@ class SimilarPanel(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.hide()
-        self.list = QListWidget()
+        self.list = QTreeWidget()
+        self.list.setColumnCount(2)
+        self.list.setHeaderLabels(["Track", "Sound"])
+        self.list.setRootIsDecorated(False)
         self.list.setAlternatingRowColors(True)
-        self.list.itemDoubleClicked.connect(lambda item: self.play_row(self.list.row(item)))
+        self.list.setUniformRowHeights(True)
+        header = self.list.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.list.itemDoubleClicked.connect(
+            lambda item, _col: self.play_row(self.list.indexOfTopLevelItem(item))
+        )
         self.play_button = QPushButton("Play all")
         self.play_button.clicked.connect(lambda: self.play_row(0))
         layout = QVBoxLayout(self)
@@ -140,15 +151,19 @@ class SimilarPanel(QWidget):
         self.note.setText(result.note)
         self.note.setVisible(bool(result.note))
         for track, score in result.neighbours:
-            item = QListWidgetItem(f"{track.artist or '?'} – {track.display_title}\t{score:.2f}")
-            item.setData(Qt.ItemDataRole.UserRole, track.id)
-            item.setToolTip(f"{track.album or ''}\ncosine {score:.3f}".strip())
-            self.list.addItem(item)
+            item = QTreeWidgetItem(
+                [f"{track.artist or '?'} – {track.display_title}", f"{score:.2f}"]
+            )
+            item.setData(0, Qt.ItemDataRole.UserRole, track.id)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setToolTip(0, f"{track.album or ''}\ncosine {score:.3f}".strip())
+            self.list.addTopLevelItem(item)
         self.play_button.setEnabled(bool(result.neighbours))
         self.shown.emit(result)
 
     def track_ids(self) -> list[int]:
-        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+        items = (self.list.topLevelItem(i) for i in range(self.list.topLevelItemCount()))
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in items]
 
     def play_row(self, row: int) -> None:
         ids = self.track_ids()

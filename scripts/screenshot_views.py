@@ -76,10 +76,67 @@ def build_demo(root: Path) -> tuple[Path, Path]:
     with open_store(data) as store:
         scan_folders(store, [str(music)])
         insert_library(store, 20_000, seed=5, plays=30_000)
+        add_discovery_demo(store)
     settings = Settings(library_folders=[str(music)], analysis_enabled=False)  # no model here
     settings.extra["first_run_done"] = True
     settings.save(data)
     return music, data
+
+
+def add_discovery_demo(store) -> None:
+    """Sessions, sound embeddings and a history for For you, mixes and More like this (written
+    straight into the store: no sound model needed)."""
+    from tests.player.discovery_library import add_album_embeddings, add_history, track_ids
+
+    # one play every 200 s is one endless session; an hour's pause every 8 plays makes sessions
+    store.conn.execute("UPDATE plays SET started_at = started_at - (id / 8) * 3600")
+    ids = track_ids(store)
+    add_album_embeddings(store, ids)
+    add_history(store, ids[:2400], sessions=200)
+
+
+def install_discovery(window) -> None:
+    """For you, Mixes, the track menu's discovery entries and the remote settings section."""
+    from player.for_you_view import install_for_you
+    from player.mixes_view import install_mixes
+    from player.remote_settings_section import install_remote_settings
+    from player.track_discovery import install_track_discovery
+
+    for attribute, install in (
+        ("for_you_view", install_for_you),
+        ("mixes_view", install_mixes),
+        ("similar_panel", install_track_discovery),
+    ):
+        if not hasattr(window, attribute):
+            install(window)
+    install_remote_settings(window)
+
+
+def shoot_discovery(window, shot) -> None:
+    """For you, Mixes, the More like this panel and the Make playlist dialog."""
+    got: list = []
+    window.for_you_view.refreshed.connect(got.append)
+    window.show_view(window.for_you_view)
+    wait_for(lambda: got, 60_000)
+    shot("for-you", window)
+    mixes: list = []
+    window.mixes_view.loaded.connect(mixes.append)
+    window.show_view(window.mixes_view)
+    wait_for(lambda: mixes, 60_000)
+    shot("mixes", window)
+    window.views.setCurrentIndex(0)
+    similar: list = []
+    window.similar_panel.shown.connect(similar.append)
+    window.similar_panel.show_for(window.playback.track.id)
+    wait_for(lambda: similar)
+    shot("more-like-this", window)
+    window.similar_panel.hide()
+    dialog = window.open_flow_playlist([window.playback.track.id])
+    previewed: list = []
+    dialog.previewed.connect(previewed.append)
+    wait_for(lambda: previewed)
+    shot("make-playlist", dialog)
+    dialog.reject()
 
 
 def main(out: Path) -> int:
@@ -93,6 +150,7 @@ def main(out: Path) -> int:
         _music, data = build_demo(Path(tmp))
         store = open_store(data)
         window = MainWindow(data, Settings.load(data), store)
+        install_discovery(window)
         window.resize(1360, 820)
         loaded: list[int] = []
         window.libraryLoaded.connect(loaded.append)
@@ -152,6 +210,8 @@ def main(out: Path) -> int:
         settings_dialog = window.open_settings()
         shot("settings", settings_dialog)
         settings_dialog.reject()
+
+        shoot_discovery(window, shot)
 
         welcome = window.show_welcome()
         shot("welcome", welcome)
