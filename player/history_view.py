@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QSplitter,
     QToolTip,
@@ -186,10 +187,7 @@ class HistoryView(QWidget):
         self.recent.itemDoubleClicked.connect(self._play_item)
         self.recent.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.recent.customContextMenuRequested.connect(lambda pos: self._menu(self.recent, pos))
-        header = self.recent.header()
-        header.resizeSection(0, 120)
-        header.resizeSection(1, 300)
-        header.resizeSection(2, 60)
+        _stretch(self.recent, 1)
         recent_box = QWidget()
         recent_layout = QVBoxLayout(recent_box)
         recent_layout.setContentsMargins(4, 4, 4, 4)
@@ -204,9 +202,9 @@ class HistoryView(QWidget):
         self.summary = QLabel()
         self.chart = PlaysChart()
         self.artists = _tree(["Artist", "Plays"])
-        self.artists.header().resizeSection(0, 200)
+        _stretch(self.artists, 0)
         self.top_tracks = _tree(["Track", "Plays"])
-        self.top_tracks.header().resizeSection(0, 260)
+        _stretch(self.top_tracks, 0)
         self.top_tracks.itemDoubleClicked.connect(self._play_item)
         self.top_tracks.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.top_tracks.customContextMenuRequested.connect(
@@ -234,7 +232,7 @@ class HistoryView(QWidget):
         splitter.addWidget(recent_box)
         splitter.addWidget(stats_box)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([520, 600])
+        splitter.setSizes([430, 620])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -319,6 +317,19 @@ class HistoryView(QWidget):
             w = self.window
             menu = build_track_menu(self, ids, w.track_actions(), w.track_menu_providers)
             menu.popup(tree.viewport().mapToGlobal(pos))
+
+
+def _stretch(tree: QTreeWidget, column: int) -> None:
+    """`column` takes the spare width; the others fit their contents (numbers, marks)."""
+    header = tree.header()
+    header.setStretchLastSection(False)
+    for c in range(tree.columnCount()):
+        mode = (
+            QHeaderView.ResizeMode.Stretch
+            if c == column
+            else QHeaderView.ResizeMode.ResizeToContents
+        )
+        header.setSectionResizeMode(c, mode)
 
 
 def _heading(text: str) -> QLabel:

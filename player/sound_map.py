@@ -84,6 +84,7 @@ class SoundMapCanvas(QWidget):
         self.selected = np.zeros(0, np.int64)
         self.hover: int | None = None
         self._layer: QPixmap | None = None
+        self._selection_layer: QPixmap | None = None
         self._press: QPointF | None = None
         self._band: QRectF | None = None
 
@@ -95,7 +96,10 @@ class SoundMapCanvas(QWidget):
         self.groups = np.full(len(self.xy), -1, np.int64)
         self.selected = np.zeros(0, np.int64)
         self.hover = None
-        self._layer = None
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._layer = self._selection_layer = None
         self.update()
 
     def set_groups(self, groups: np.ndarray, names: list[str]) -> None:
@@ -107,8 +111,7 @@ class SoundMapCanvas(QWidget):
         others = int((self.groups < 0).sum())
         if others:
             self.legend.append(("Other", QColor(OTHER_COLOUR), others))
-        self._layer = None
-        self.update()
+        self._invalidate()
 
     # --- geometry -------------------------------------------------------------------------
     def _scale(self) -> tuple[float, float, float]:
@@ -137,22 +140,23 @@ class SoundMapCanvas(QWidget):
 
     # --- painting -------------------------------------------------------------------------
     def resizeEvent(self, event) -> None:
-        self._layer = None
+        self._layer = self._selection_layer = None
         super().resizeEvent(event)
 
-    def render_layer(self) -> QPixmap:
-        """Every dot, one drawPoints call per colour batch."""
+    def render_layer(self, subset: np.ndarray | None = None) -> QPixmap:
+        """Every dot (or those of `subset`), one drawPoints call per colour batch."""
         ratio = self.devicePixelRatioF()
         layer = QPixmap(self.size() * ratio)
         layer.setDevicePixelRatio(ratio)
         layer.fill(Qt.GlobalColor.transparent)
         painter = QPainter(layer)
-        px = self.to_widget(self.xy)
+        round_dots = len(self.xy) <= ROUND_DOTS_MAX  # the same dots for a subset
+        rows = np.arange(len(self.xy)) if subset is None else np.asarray(subset, np.int64)
+        px, groups = self.to_widget(self.xy[rows]), self.groups[rows]
         order = [-1, *range(len(self.colours))]  # grey first, so colours stay on top
-        round_dots = len(px) <= ROUND_DOTS_MAX
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, round_dots)
         for group in order:
-            points = px[self.groups == group]
+            points = px[groups == group]
             if not len(points):
                 continue
             colour = QColor(OTHER_COLOUR) if group < 0 else self.colours[group]
@@ -175,13 +179,13 @@ class SoundMapCanvas(QWidget):
         painter.drawPixmap(0, 0, self._layer)
         highlight = palette.color(QPalette.ColorRole.Highlight)
         text = palette.color(QPalette.ColorRole.Text)
-        if len(self.selected):
-            pts = polygon_of(self.to_widget(self.xy[self.selected]))
-            painter.setPen(QPen(text, 0))
-            for dx, dy in ((-1, -1), (1, -1), (-1, 1), (1, 1)):
-                painter.translate(dx, dy)
-                painter.drawPoints(pts)
-                painter.translate(-dx, -dy)
+        if len(self.selected):  # the rest fades back; the selection keeps its colours
+            if self._selection_layer is None:
+                self._selection_layer = self.render_layer(self.selected)
+            veil = palette.color(QPalette.ColorRole.Base)
+            veil.setAlpha(190)
+            painter.fillRect(self.rect(), veil)
+            painter.drawPixmap(0, 0, self._selection_layer)
         if self.hover is not None and self.hover < len(self.xy):
             ((x, y),) = self.to_widget(self.xy[self.hover])
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -253,6 +257,7 @@ class SoundMapCanvas(QWidget):
 
     def set_selection(self, indices: np.ndarray) -> None:
         self.selected = np.asarray(indices, dtype=np.int64)
+        self._selection_layer = None
         self.update()
         self.selectionChanged.emit(self.selected)
 
