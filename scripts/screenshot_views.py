@@ -6,6 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QBuffer, QEventLoop, QPoint, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QLinearGradient, QPainter
 from PySide6.QtWidgets import QApplication
@@ -77,6 +78,7 @@ def build_demo(root: Path) -> tuple[Path, Path]:
         scan_folders(store, [str(music)])
         insert_library(store, 20_000, seed=5, plays=30_000)
         add_discovery_demo(store)
+        add_listening_demo(store)
     settings = Settings(library_folders=[str(music)], analysis_enabled=False)  # no model here
     settings.extra["first_run_done"] = True
     settings.save(data)
@@ -139,6 +141,89 @@ def shoot_discovery(window, shot) -> None:
     dialog.reject()
 
 
+def add_listening_demo(store) -> None:
+    """Two weeks of evenings with some skips (History), a saved and a smart playlist."""
+    import time
+
+    from recommender.playlists import save_playlist
+    from recommender.smart_playlists import SmartRule, create_smart_playlist
+
+    rng = np.random.default_rng(21)
+    ids = [r[0] for r in store.conn.execute("SELECT id FROM tracks ORDER BY id LIMIT 3000")]
+    evening = time.time() - time.time() % 86400 - 14 * 86400 + 19 * 3600  # never in the future
+    rows = []
+    for day in range(14):
+        t = evening + day * 86400
+        for tid in rng.choice(ids, int(rng.integers(5, 60))):
+            skipped = rng.random() < 0.2
+            played = float(rng.integers(4, 25)) if skipped else 200.0
+            rows.append((int(tid), t, played, int(not skipped), int(skipped)))
+            t += played
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO plays(track_id, started_at, seconds_played, completed, "
+            "skipped) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+    scanned = [r[0] for r in store.conn.execute("SELECT id FROM tracks ORDER BY id LIMIT 18")]
+    save_playlist(store, "Sunday morning", scanned[12:18] + scanned[0:6])
+    save_playlist(store, "Road trip", ids[100:140])
+    rule = SmartRule("genre:jazz year:1950..1965", "most_played", 50)
+    create_smart_playlist(store, "Jazz 1950–1965, most played", rule)
+
+
+def install_library_views(window) -> dict:
+    """Playlists, History and Sound map (by name, for the shots)."""
+    from player.history_view import install_history
+    from player.playlists_view import install_playlists
+    from player.sound_map import install_sound_map
+
+    return {
+        "playlists": install_playlists(window),
+        "history": install_history(window),
+        "sound_map": install_sound_map(window),
+    }
+
+
+def shoot_library_views(window, views: dict, shot) -> None:
+    """Playlists (a smart one chosen), History, and the Sound map with a rubber-band selection."""
+    playlists = views["playlists"]
+    window.show_view(playlists)
+    wait_for(lambda: playlists.lists.count() == 3)
+    names = [playlists.lists.item(i).text() for i in range(3)]
+    playlists.lists.setCurrentRow(next(i for i, n in enumerate(names) if "Jazz" in n))
+    wait_for(lambda: playlists.contents is not None and playlists.contents.rule is not None)
+    shot("playlists", window)
+    playlists.lists.setCurrentRow(next(i for i, n in enumerate(names) if "Sunday" in n))
+    wait_for(lambda: playlists.contents is not None and playlists.contents.rule is None)
+    shot("playlists-saved", window)
+
+    history = views["history"]
+    refreshed: list = []
+    history.refreshed.connect(lambda: refreshed.append(True))
+    window.show_view(history)
+    wait_for(lambda: refreshed, 30_000)
+    shot("history", window)
+
+    sound_map = views["sound_map"]
+    loaded: list = []
+    sound_map.loaded.connect(lambda: loaded.append(True))
+    window.show_view(sound_map)
+    wait_for(lambda: loaded and sound_map.map is not None, 120_000)
+    canvas = sound_map.canvas
+    if len(canvas.xy):
+        from PySide6.QtCore import QRectF
+
+        w, h = canvas.width(), canvas.height()
+        canvas.set_selection(canvas.points_in(QRectF(w * 0.55, h * 0.3, w * 0.12, h * 0.16)))
+        canvas.hover = int(canvas.selected[0]) if len(canvas.selected) else None
+    shot("sound-map", window)
+    sound_map.colour_by.setCurrentIndex(1)
+    canvas.set_selection(np.zeros(0, np.int64))
+    shot("sound-map-genre", window)
+    window.views.setCurrentIndex(0)
+
+
 def main(out: Path) -> int:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Tonearm")
@@ -151,6 +236,7 @@ def main(out: Path) -> int:
         store = open_store(data)
         window = MainWindow(data, Settings.load(data), store)
         install_discovery(window)
+        library_views = install_library_views(window)
         window.resize(1360, 820)
         loaded: list[int] = []
         window.libraryLoaded.connect(loaded.append)
@@ -212,6 +298,7 @@ def main(out: Path) -> int:
         settings_dialog.reject()
 
         shoot_discovery(window, shot)
+        shoot_library_views(window, library_views, shot)
 
         welcome = window.show_welcome()
         shot("welcome", welcome)
