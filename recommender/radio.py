@@ -17,6 +17,7 @@ import numpy as np
 from recommender.closeness import candidate_pool, closeness
 from recommender.errors import NotFoundError, UsageError
 from recommender.recommendation import SOURCE_LOCAL, Recommendation
+from recommender.smart_playlists import playlist_contents
 from recommender.store import Store
 from recommender.taste_model import REPEATED_SKIPS, TasteModel, load_taste_model
 from recommender.tracks import resolve_track
@@ -84,10 +85,7 @@ def _seed_of_kind(store: Store, kind: str, value: str) -> RadioSeed | None:
         row = conn.execute("SELECT id, name FROM playlists WHERE id = ?", (int(value),)).fetchone()
     if row is None:
         return None
-    items = conn.execute(
-        "SELECT track_id FROM playlist_items WHERE playlist_id = ? ORDER BY position", (row[0],)
-    )
-    ids = [r[0] for r in items]
+    ids = playlist_contents(store, row[0])  # a smart playlist seeds with what it holds now
     return RadioSeed("playlist", row[1], tuple(ids)) if ids else None
 
 

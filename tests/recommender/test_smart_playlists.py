@@ -76,3 +76,12 @@ def test_bad_rules_are_refused_with_a_message(store, rule):
     with pytest.raises(UsageError):
         create_smart_playlist(store, "Bad", rule)
     assert list_playlists(store) == []
+
+
+def test_a_smart_playlist_seeds_a_radio_with_what_it_holds_now(store, jazz_and_rock):
+    from recommender.radio import resolve_seed
+
+    jazz, _ = jazz_and_rock
+    create_smart_playlist(store, "Early jazz", SmartRule("genre:jazz year:..1956", "year", None))
+    seed = resolve_seed(store, "playlist:Early jazz")
+    assert seed.kind == "playlist" and seed.track_ids == tuple(jazz[:3])
