@@ -11,7 +11,7 @@ if ! "$PY" -m PyInstaller --version >/dev/null 2>&1; then
   echo "Installing PyInstaller into $("$PY" -c 'import sys; print(sys.prefix)')" >&2
   "$PY" -m pip install -q "pyinstaller>=6.5" >&2
 fi
-if [ ! -f resources/model/sound_cnn.onnx ]; then
+if [ ! -f "${TONEARM_BUNDLE_MODEL:-resources/model/sound_cnn.onnx}" ]; then
   echo "warning: resources/model/sound_cnn.onnx is missing: the bundle cannot analyse audio" \
     "and its self-test will fail" >&2
 fi
