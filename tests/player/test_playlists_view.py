@@ -28,6 +28,11 @@ def _names(view) -> list[str]:
     return [view.lists.item(i).text() for i in range(view.lists.count())]
 
 
+def _current_name(view) -> str | None:
+    info = view.current_info()
+    return info.name if info is not None else None
+
+
 def _shown(view) -> list[int]:
     return view.model.track_ids()
 
@@ -39,7 +44,7 @@ def test_created_renamed_and_deleted_playlists_persist_after_reopening(qtbot, ma
     view.new_playlist("Road trip", ids)
     qtbot.waitUntil(lambda: _names(view) == ["Road trip"] and _shown(view) == ids)
     view.new_playlist("Temporary")
-    qtbot.waitUntil(lambda: view.current_info() and view.current_info().name == "Temporary")
+    qtbot.waitUntil(lambda: _current_name(view) == "Temporary")
     view.rename_current("Soon gone")
     qtbot.waitUntil(lambda: "Soon gone" in _names(view))
     view.new_playlist("Evening")
@@ -92,7 +97,7 @@ def test_export_then_import_round_trips(qtbot, make_window, store, tmp_path, suf
     qtbot.waitUntil(lambda: out.exists() and "Exported 4" in window.statusBar().currentMessage())
     view.import_file(out)
     qtbot.waitUntil(lambda: "late" in _names(view))
-    qtbot.waitUntil(lambda: view.current_info().name == "late" and _shown(view) == ids)
+    qtbot.waitUntil(lambda: _current_name(view) == "late" and _shown(view) == ids)
 
 
 def test_smart_playlist_updates_after_a_new_play(qtbot, make_window, store):

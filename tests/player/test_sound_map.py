@@ -89,7 +89,23 @@ def test_a_rubber_band_makes_a_playlist_of_exactly_the_points_inside(
         view.selection_label.text()
     )
     view.save_selection("Picked on the map")
-    qtbot.waitUntil(lambda: [p.name for p in list_playlists(store)] == ["Picked on the map"])
+    saved = f"Saved {len(expected)} tracks"
+    qtbot.waitUntil(
+        lambda: window.statusBar().currentMessage().startswith(saved)
+    )  # after the write
     (info,) = list_playlists(store)
+    assert info.name == "Picked on the map"
     assert sorted(playlist_track_ids(store, info.id)) == expected
-    assert window.statusBar().currentMessage().startswith(f"Saved {len(expected)} tracks")
+
+
+def test_a_radio_starts_from_the_selection(qtbot, make_window, analysed, monkeypatch):
+    window, view = _open(qtbot, make_window)
+    canvas = view.canvas
+    canvas.set_selection(np.arange(0, 150, 10))
+    calls = []
+    monkeypatch.setattr(window, "play_list", lambda ids, i, context: calls.append((ids, context)))
+    view.radio_from_selection()
+    qtbot.waitUntil(lambda: bool(calls), timeout=20_000)
+    ((ids, context),) = calls
+    assert context == "radio" and len(ids) == 50 and len(set(ids)) == 50
+    assert set(ids) <= set(analysed)
