@@ -178,7 +178,7 @@ class HistoryView(QWidget):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(REFRESH_DELAY_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._refresh_if_shown)
         window.playRecorded.connect(lambda _play: self.timer.start())
         window.libraryLoaded.connect(lambda _rows: self.timer.start())
 
@@ -240,6 +240,11 @@ class HistoryView(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh()
+
+    def _refresh_if_shown(self) -> None:
+        """A hidden tab re-reads when it is shown (at a million plays the tops take a moment)."""
+        if self.isVisible():
+            self.refresh()
 
     def days(self) -> int:
         return int(self.period.currentData())

@@ -201,9 +201,9 @@ class PlaylistsView(QWidget):
         self.smart_timer.setInterval(SMART_REFRESH_DELAY_MS)
         self.smart_timer.timeout.connect(self._refresh_smart)
         window.playRecorded.connect(lambda _play: self.smart_timer.start())
-        window.libraryLoaded.connect(lambda _rows: self.refresh())
+        window.libraryLoaded.connect(lambda _rows: self.isVisible() and self.refresh())
         window.scanFinished.connect(lambda _summary: self.smart_timer.start())
-        window.playlistsChanged.connect(self.refresh)
+        window.playlistsChanged.connect(lambda: self.isVisible() and self.refresh())
 
     # --- construction ---------------------------------------------------------------------
     def _build(self) -> None:
@@ -385,9 +385,10 @@ class PlaylistsView(QWidget):
         self.tracksShown.emit(contents.info.id)
 
     def _refresh_smart(self) -> None:
-        """Plays and scans change what smart playlists hold; stored ones stay as they are."""
+        """Plays and scans change what smart playlists hold; stored ones stay as they are. A
+        hidden tab re-reads everything when it is shown."""
         info = self.current_info()
-        if info is not None and info.smart:
+        if info is not None and info.smart and self.isVisible():
             self._load_tracks(info)
 
     def _update_buttons(self) -> None:

@@ -143,3 +143,21 @@ def test_tracks_added_from_a_track_menu_show_up(qtbot, make_window, store):
     _actions(window.library_menu([5, 6]))["Add to playlist/Road trip"].trigger()
     qtbot.waitUntil(lambda: _shown(view) == [2, *added])
     assert playlist_track_ids(store, pid) == [2, *added]
+
+
+def test_smart_playlist_dialog_only_accepts_a_valid_rule(qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from player.smart_playlist_dialog import SmartPlaylistDialog
+
+    dialog = SmartPlaylistDialog()
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dialog.name.setText("Old jazz")
+    dialog.query.setText("genre:jazz year:19x0")
+    assert not ok.isEnabled() and "year" in dialog.problem.text()
+    dialog.query.setText("genre:jazz year:1950..1965")
+    dialog.sort.setCurrentIndex(dialog.sort.findData("recently_played"))
+    dialog.limit.setValue(0)
+    assert ok.isEnabled()
+    assert dialog.rule() == SmartRule("genre:jazz year:1950..1965", "recently_played", None)
