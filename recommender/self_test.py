@@ -265,7 +265,7 @@ def format_result(result: StepResult) -> str:
 def where_running() -> str:
     if getattr(sys, "frozen", False):
         return f"bundle {Path(sys.executable).parent}"
-    return f"Python {sys.executable}"
+    return f"interpreter {sys.executable}"
 
 
 def run_self_test(

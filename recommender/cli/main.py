@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command it opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"tonearm {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this install on generated audio, no screen needed (--self-test --help)",
+    )
     add_common(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -69,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.self_test:  # `tonearm --self-test` is routed before this; `python -m recommender`
+        from recommender.self_test import main as self_test_main
+
+        return self_test_main(["--verbose"] if args.verbose else [])
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
