@@ -188,6 +188,9 @@ class HistoryView(QWidget):
         self.recent.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.recent.customContextMenuRequested.connect(lambda pos: self._menu(self.recent, pos))
         _stretch(self.recent, 1)
+        marks = self.recent.header()  # wide enough for a mark even when none is in view
+        marks.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
+        marks.resizeSection(3, self.fontMetrics().horizontalAdvance(SKIP_MARK) + 24)
         recent_box = QWidget()
         recent_layout = QVBoxLayout(recent_box)
         recent_layout.setContentsMargins(4, 4, 4, 4)
