@@ -30,6 +30,10 @@ app=$!
 while :; do
   if xwininfo -display "$display" -root -tree 2>/dev/null | grep -q '"Tonearm"'; then
     echo "gui-start: main window shown after $(elapsed) s"
+    sleep "${GUI_SETTLE_S:-2}"  # let deferred start-up work run, then look for errors
+    if grep -q "Traceback" "$tmp/app.log"; then
+      echo "gui-start: FAILED, the app logged an error:"; cat "$tmp/app.log"; exit 1
+    fi
     exit 0
   fi
   if ! kill -0 "$app" 2>/dev/null; then
