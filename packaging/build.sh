@@ -23,5 +23,6 @@ built=$SECONDS
 
 archive="dist/Tonearm-$version-linux-$(uname -m).tar.gz"
 nice -n "${NICE:-10}" tar -C dist -czf "$archive" Tonearm
-echo "bundle: dist/Tonearm ($(du -sh dist/Tonearm | cut -f1)), $archive ($(du -h "$archive" | cut -f1))"
+size() { du -sh "$1" | cut -f1; }
+echo "bundle: dist/Tonearm ($(size dist/Tonearm)), $archive ($(size "$archive"))"
 echo "built in $((built - started)) s, archived in $((SECONDS - built)) s"
