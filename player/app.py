@@ -17,6 +17,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data-dir", metavar="DIR", help="library database and settings folder")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details")
     parser.add_argument("--no-scan", action="store_true", help="skip the start-up rescan")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="play these (in the running window if any)"
+    )
     args, _qt_args = parser.parse_known_args(argv)
     return args
 
@@ -101,6 +104,12 @@ def run_app(argv: list[str]) -> int:
     """Open the main window on the data folder from --data-dir / $TONEARM_HOME / the default."""
     args = parse_args(list(argv))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    from player.single_instance import absolute_paths, claim, hand_over, open_in_window
+
+    data_dir = resolve_data_dir(args.data_dir)
+    files = absolute_paths(args.files)
+    if hand_over(data_dir, files):
+        return 0  # the running window plays them
     if _no_display():
         print(
             "tonearm: no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset); "
@@ -120,11 +129,14 @@ def run_app(argv: list[str]) -> int:
     app.setOrganizationName("Tonearm")
     app.setDesktopFileName("tonearm")
     app.setWindowIcon(_app_icon())
-    data_dir = resolve_data_dir(args.data_dir)
+    instance = claim(data_dir, files)
+    if instance is None:
+        return 0
     try:
         store = open_store(data_dir)
     except TonearmError as exc:
         QMessageBox.critical(None, "Tonearm cannot open its library", str(exc))
+        instance.close()
         return exc.exit_code
     settings = Settings.load(data_dir)
     apply_theme(settings.theme)
@@ -132,8 +144,12 @@ def run_app(argv: list[str]) -> int:
     install_features(window)
     window.show()
     window.start(startup_scan=not args.no_scan)
+    instance.filesReceived.connect(lambda paths: open_in_window(window, paths))
+    if files:
+        open_in_window(window, files)
     try:
         return app.exec()
     finally:
+        instance.close()
         window.shutdown()
         store.close()

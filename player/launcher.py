@@ -14,9 +14,24 @@ from recommender.cli.main import main as cli_main
 
 
 def _wants_cli(argv: Sequence[str]) -> bool:
-    """A subcommand, --help or --version anywhere means the headless CLI."""
+    """--help or --version anywhere, or a subcommand as the first argument that is not an
+    option, means the headless CLI; anything else (no argument, files to play) the app."""
+    if any(a in ("-h", "--help", "--version") for a in argv):
+        return True
     commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    return any(a in commands or a in ("-h", "--help", "--version") for a in argv)
+    return _first_positional(argv) in commands
+
+
+def _first_positional(argv: Sequence[str]) -> str | None:
+    skip_value = False
+    for arg in argv:
+        if skip_value:
+            skip_value = False
+        elif arg == "--data-dir":
+            skip_value = True
+        elif arg == "--" or not arg.startswith("-"):
+            return None if arg == "--" else arg
+    return None
 
 
 def _self_test(argv: list[str]) -> int:

@@ -375,3 +375,48 @@ def _finish(
                 (path_to_db(problem.path), problem.reason, now),
             )
     summary.missing = len(vanished)
+
+
+def scan_files(
+    store: Store,
+    paths: Iterable[str],
+    *,
+    roots: Iterable[str] = (),
+) -> ScanSummary:
+    """Add or refresh single files (opened from outside the library), marking nothing missing.
+
+    `roots` are the library folders: a file under one gets its album and artist guessed from the
+    folders below it, as a full scan would. Unchanged files are not opened again.
+    """
+    started = time.monotonic()
+    library_roots = normalise_roots(roots)
+    found: dict[str, FoundFile] = {}
+    summary = ScanSummary(roots=[])
+    for raw in paths:
+        path = os.path.normpath(os.path.abspath(raw))
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            summary.errors += 1
+            summary.new_errors.append(ScanError(path, exc.strerror or str(exc)))
+            continue
+        root = next((r for r in library_roots if _under(path, [r])), os.path.dirname(path))
+        found[path] = FoundFile(path, st.st_size, st.st_mtime, root, False)
+    known: dict[str, _Known] = {}
+    for path in found:
+        row = store.conn.execute(
+            "SELECT id, size, mtime, missing FROM tracks WHERE path = ?", (path_to_db(path),)
+        ).fetchone()
+        if row is not None:
+            known[path] = _Known(row[0], row[1], row[2], bool(row[3]))
+    to_read = []
+    for path, f in found.items():
+        k = known.get(path)
+        if k is not None and k.size == f.size and k.mtime == f.mtime and not k.missing:
+            summary.unchanged += 1
+        else:
+            to_read.append((path, f.root))
+    results = [_read_one(item) for item in to_read]
+    _write_batch(store, results, found, known, {}, {}, summary)
+    summary.seconds = time.monotonic() - started
+    return summary
