@@ -30,6 +30,8 @@ def feature_installers() -> list[FeatureInstaller]:
         lazy_feature("player.playlists_view", "install_playlists"),
         lazy_feature("player.history_view", "install_history"),
         lazy_feature("player.sound_map", "install_sound_map"),
+        lazy_feature("player.mpris", "install_mpris"),
+        lazy_feature("player.tray", "install_tray"),
     ]
 
 

@@ -33,6 +33,7 @@ class Settings:
     remote_endpoint: str = ""
     remote_share_history: bool = False
     remote_user_id: str = ""
+    notify_track_change: bool = False  # a desktop notification (from the tray) per new track
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
