@@ -20,8 +20,8 @@ DEST = "org.mpris.MediaPlayer2.tonearm"
 PATH = "/org/mpris/MediaPlayer2"
 PLAYER = "org.mpris.MediaPlayer2.Player"
 needs_dbus = pytest.mark.skipif(
-    not (shutil.which("dbus-daemon") and shutil.which("dbus-send")),
-    reason="dbus-daemon / dbus-send not installed (Debian package: dbus)",
+    not all(shutil.which(tool) for tool in ("dbus-daemon", "dbus-send", "dbus-monitor")),
+    reason="dbus-daemon / dbus-send / dbus-monitor not installed (Debian package: dbus)",
 )
 
 
