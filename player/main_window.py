@@ -374,7 +374,9 @@ class MainWindow(QMainWindow):
         if columns is self.columns:
             self.model.stats_changed()
         self.libraryLoaded.emit(len(columns))
-        if self._welcome_pending:
+        # A window closed before its library loaded must not open a dialog that keeps the
+        # application running.
+        if self._welcome_pending and not getattr(self, "_shut_down", False):
             self._welcome_pending = False
             if not len(columns):  # a library built by `tonearm scan` needs no welcome
                 QTimer.singleShot(0, self.show_welcome)
