@@ -19,6 +19,10 @@ from recommender.errors import UsageError
 
 SESSION_GAP_S = 1800.0
 """A pause longer than this (30 minutes) starts a new listening session."""
+MAX_SESSION_PLAYS = 50
+"""A session also ends after this many plays (about three hours of music). A history with no
+pauses (a player left on for days, an import without gaps) would otherwise be one "user" whose
+every pair of tracks co-occurs: quadratic memory, and no signal in it."""
 HALF_LIFE_S = 180 * 86400.0
 """A play this old (about six months) weighs half as much as one today."""
 COMPLETED_WEIGHT = 1.0
@@ -73,8 +77,11 @@ def session_ids(plays: PlayArrays, gap_s: float = SESSION_GAP_S) -> tuple[np.nda
     new = (starts[1:] - ends[:-1]) > gap_s
     if plays.user is not None:
         new |= np.diff(plays.user[order]) != 0
-    session = np.concatenate(([0], np.cumsum(new))).astype(np.int32)
-    return order, session
+    session = np.concatenate(([0], np.cumsum(new)))
+    first = np.searchsorted(session, session)  # index of each play's session start
+    position = np.arange(len(session)) - first
+    breaks = np.concatenate(([False], new)) | ((position > 0) & (position % MAX_SESSION_PLAYS == 0))
+    return order, np.cumsum(breaks).astype(np.int32)
 
 
 def play_weights(plays: PlayArrays, now: float, half_life_s: float = HALF_LIFE_S) -> np.ndarray:

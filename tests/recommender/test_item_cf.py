@@ -1,6 +1,12 @@
 import numpy as np
 
-from recommender.item_cf import PlayArrays, build_item_neighbours, session_ids, session_matrix
+from recommender.item_cf import (
+    MAX_SESSION_PLAYS,
+    PlayArrays,
+    build_item_neighbours,
+    session_ids,
+    session_matrix,
+)
 
 
 def _plays(sessions, skipped=(), gap=7200.0):
@@ -25,6 +31,18 @@ def test_a_pause_over_thirty_minutes_starts_a_new_session():
     assert session_ids(plays)[1].tolist() == [0, 0, 0]
     plays = _plays([[0, 1], [2]], gap=1900)
     assert session_ids(plays)[1].tolist() == [0, 0, 1]
+
+
+def test_a_history_without_pauses_is_cut_into_sessions_of_bounded_length():
+    """A player left on for days must not become one session pairing every track with all."""
+    n = MAX_SESSION_PLAYS * 3 + 7
+    plays = _plays([list(range(n))])
+    sessions = session_ids(plays)[1]
+    assert sessions.max() == 3
+    assert np.bincount(sessions).max() == MAX_SESSION_PLAYS
+    matrix = session_matrix(plays, n)
+    gram_pairs = (matrix.T @ matrix).nnz
+    assert gram_pairs <= 4 * MAX_SESSION_PLAYS**2
 
 
 def test_tracks_played_in_the_same_sessions_are_neighbours():
