@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtMultimedia import QAudio, QAudioOutput, QMediaPlayer
+from PySide6.QtMultimedia import QAudio, QMediaPlayer
 
+from player.media_objects import make_player_and_output
 from recommender.replaygain import replaygain_factor
 from recommender.tracks import Track
 
@@ -53,9 +54,7 @@ class _Deck:
     """One QMediaPlayer with its own audio output."""
 
     def __init__(self, parent: QObject) -> None:
-        self.player = QMediaPlayer(parent)
-        self.output = QAudioOutput(parent)
-        self.player.setAudioOutput(self.output)
+        self.player, self.output = make_player_and_output(parent)
         self.track: Track | None = None
         self.failed: str | None = None
 

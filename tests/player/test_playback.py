@@ -96,3 +96,16 @@ def test_replaygain_lowers_the_output_volume(qtbot, make_window, store, music_di
     assert abs(window.playback.output_volume() - 10 ** (-6 / 20)) < 0.01
     window.playback.set_replaygain("off", 0.0)
     assert abs(window.playback.output_volume() - 1.0) < 0.01
+
+
+def test_players_are_made_by_qt_so_a_track_change_cannot_deadlock(qtbot):
+    """Python-made media objects let Qt's FFmpeg threads wait on the GIL (a frozen window at a
+    track change); the decks must be C++-made (see player/media_objects.py)."""
+    from player.media_objects import is_python_subclass
+    from player.playback import Playback
+
+    playback = Playback()
+    for deck in playback._decks:
+        assert not is_python_subclass(deck.player)
+        assert not is_python_subclass(deck.output)
+        assert deck.player.audioOutput() is not None
