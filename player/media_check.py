@@ -7,6 +7,7 @@ plays a file the way the app does, with no screen and no sound card needed.
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 from recommender.self_test import SelfTestState, SkipStep, Step
@@ -26,16 +27,20 @@ def check_playback(state: SelfTestState) -> str:
         from PySide6 import __version__ as pyside_version
         from PySide6.QtCore import QEventLoop, QTimer, QUrl
         from PySide6.QtGui import QGuiApplication
-        from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+        from PySide6.QtMultimedia import QMediaPlayer
     except ImportError as exc:
         raise SkipStep(f"Qt is not available: {exc}") from exc
     if not state.files:
         raise SkipStep("no generated files")
     path = state.files[0]
     app = QGuiApplication.instance() or QGuiApplication(["tonearm-self-test"])
-    player, output = QMediaPlayer(), QAudioOutput()
+    from player.media_objects import is_python_subclass, make_player_and_output
+
+    player, output = make_player_and_output(app)
+    made_by = "plain (QtQml missing)" if is_python_subclass(player) else "QML-made"
+    if made_by.startswith("plain") and getattr(sys, "frozen", False):
+        raise RuntimeError("the bundle lacks the QtMultimedia QML module (player/media_objects.py)")
     output.setVolume(0.0)
-    player.setAudioOutput(output)
     errors: list[str] = []
     loop = QEventLoop()
     timeout = QTimer(singleShot=True, interval=int(LOAD_TIMEOUT_S * 1000))
@@ -73,7 +78,7 @@ def check_playback(state: SelfTestState) -> str:
     return (
         f"{path.suffix} loaded ({duration_ms / 1000:.1f} s) and played to {position_ms} ms "
         f"in {time.perf_counter() - started:.2f} s; PySide6 {pyside_version}, "
-        f"{QGuiApplication.platformName()}"
+        f"{QGuiApplication.platformName()}, {made_by} player"
     )
 
 
