@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from player.analysis_status import AnalysisStatus
+from player.headings import VIEW_TITLE_SCALE, heading_label
 from player.taste_worker import TasteWorker, taste_worker
 from recommender.recommend import dismiss, recommend
 from recommender.recommendation import SOURCE_BLENDED, SOURCE_LOCAL, SOURCE_REMOTE, Recommendation
@@ -126,11 +127,7 @@ class ForYouView(QWidget):
         self._again = False
         self._shown_once = False
 
-        heading = QLabel("For you")
-        font = QFont(heading.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        heading.setFont(font)
+        heading = heading_label("For you", VIEW_TITLE_SCALE)
         self.source_label = QLabel()
         self.source_label.setTextFormat(Qt.TextFormat.RichText)
         self.refresh_button = QPushButton("Refresh")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from player.headings import heading_label
 from player.library_model import format_duration, format_when
 from player.track_menu import build_track_menu
 from recommender.history import RecentPlay, recent_plays
@@ -194,7 +195,7 @@ class HistoryView(QWidget):
         recent_box = QWidget()
         recent_layout = QVBoxLayout(recent_box)
         recent_layout.setContentsMargins(4, 4, 4, 4)
-        recent_layout.addWidget(_heading("Recent plays"))
+        recent_layout.addWidget(heading_label("Recent plays"))
         recent_layout.addWidget(self.recent, 1)
 
         self.period = QComboBox()
@@ -214,13 +215,13 @@ class HistoryView(QWidget):
             lambda pos: self._menu(self.top_tracks, pos)
         )
         head = QHBoxLayout()
-        head.addWidget(_heading("Plays per day"))
+        head.addWidget(heading_label("Plays per day"))
         head.addStretch(1)
         head.addWidget(self.period)
         tops = QHBoxLayout()
         for title, tree in (("Top artists", self.artists), ("Top tracks", self.top_tracks)):
             column = QVBoxLayout()
-            column.addWidget(_heading(title))
+            column.addWidget(heading_label(title))
             column.addWidget(tree, 1)
             tops.addLayout(column, 1)
         stats_box = QWidget()
@@ -338,14 +339,6 @@ def _stretch(tree: QTreeWidget, column: int) -> None:
             else QHeaderView.ResizeMode.ResizeToContents
         )
         header.setSectionResizeMode(c, mode)
-
-
-def _heading(text: str) -> QLabel:
-    label = QLabel(text)
-    font = label.font()
-    font.setBold(True)
-    label.setFont(font)
-    return label
 
 
 def install_history(window: MainWindow) -> HistoryView:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from player.headings import VIEW_TITLE_SCALE, heading_label
 from player.taste_worker import TasteWorker, taste_worker
 from recommender.library_mixes import MixTile, library_mixes
 
@@ -79,11 +80,7 @@ class MixesView(QWidget):
         self.worker = worker
         self.tiles: list[MixTileButton] = []
         self._shown_once = False
-        heading = QLabel("Mixes")
-        font = QFont(heading.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        heading.setFont(font)
+        heading = heading_label("Mixes", VIEW_TITLE_SCALE)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
         top = QHBoxLayout()

@@ -85,21 +85,15 @@ def track_metadata(track: Track | None, art_url: str = "") -> dict[str, Any]:
 
 
 def cover_art_url(track: Track, cache_dir: Path) -> str:
-    """A file:// URL for the track's cover: the image beside it, else the embedded picture
-    written to a cache file. Reads the disk: call it in a worker."""
-    from recommender.cover_art import COVER_FILE_NAMES, embedded_picture
+    """A file:// URL for the track's cover: the embedded picture written to a cache file, else
+    the image beside the track (the now-playing bar's order). Reads the disk: call it in a
+    worker."""
+    from recommender.cover_art import embedded_picture, folder_picture_paths
 
     data = embedded_picture(track.path)
     if not data:
-        folder = os.path.dirname(track.path)
-        try:
-            names = {n.lower(): n for n in os.listdir(folder)}
-        except OSError:
-            return ""
-        for wanted in COVER_FILE_NAMES:
-            if wanted in names:
-                return file_url(os.path.join(folder, names[wanted]))
-        return ""
+        beside = folder_picture_paths(track.path)
+        return file_url(beside[0]) if beside else ""
     ext = ".png" if data[:8] == b"\x89PNG\r\n\x1a\n" else ".jpg"
     cache_dir.mkdir(parents=True, exist_ok=True)
     target = cache_dir / f"mpris-cover-{track.id}{ext}"

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from player.headings import heading_label
 from player.library_model import TRACK_IDS_MIME, format_duration
 from player.smart_playlist_dialog import SmartPlaylistDialog
 from player.track_menu import build_track_menu
@@ -225,17 +226,14 @@ class PlaylistsView(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(4, 4, 4, 4)
-        heading = QLabel("Playlists")
-        bold = heading.font()
-        bold.setBold(True)
-        heading.setFont(bold)
+        heading = heading_label("Playlists")
         left_layout.addWidget(heading)
         left_layout.addWidget(self.lists, 1)
         left_layout.addLayout(buttons)
 
         self.title = QLabel("No playlist chosen")
-        big = QFont(bold)
-        big.setPointSizeF(bold.pointSizeF() * 1.25)
+        big = QFont(heading.font())
+        big.setPointSizeF(big.pointSizeF() * 1.25)
         self.title.setFont(big)
         self.detail = QLabel()
         self.detail.setWordWrap(True)

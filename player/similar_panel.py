@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from player.headings import heading_label
 from player.taste_worker import TasteWorker
 from recommender.errors import NotFoundError
 from recommender.sound_coverage import sound_coverage
@@ -77,10 +77,7 @@ class SimilarPanel(QWidget):
         self.worker = worker
         self.result: Similar | None = None
         self._token = 0
-        heading = QLabel("More like this")
-        font = QFont(heading.font())
-        font.setBold(True)
-        heading.setFont(font)
+        heading = heading_label("More like this")
         close = QToolButton()
         close.setText("✕")
         close.setToolTip("Close this panel")

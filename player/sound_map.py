@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from player.taste_worker import taste_worker
 from recommender.sound_map import PointGrid, SoundMap, load_sound_map
 
 if TYPE_CHECKING:
@@ -353,9 +354,10 @@ class SoundMapView(QWidget):
         self._stale = False
         if self.map is None:
             self.status.setText("Placing tracks by their sound…")
-        self.window.jobs.start(
-            lambda store, _job: load_sound_map(store),
-            data_dir=self.window.data_dir,
+        # On the taste worker, from its kept model: For you, radio and mixes share it, so the
+        # library's arrays are in memory once.
+        taste_worker(self.window).submit(
+            lambda store, worker: load_sound_map(store, model=worker.model(store)),
             on_done=self._loaded,
             on_error=self._failed,
         )
@@ -427,20 +429,19 @@ class SoundMapView(QWidget):
         if not ids:
             return
 
-        def pick(store, _job) -> list[int]:
+        def pick(store, worker) -> list[int]:
             from recommender.radio import Radio, RadioSeed
 
             seed = RadioSeed("selection", f"{len(ids)} tracks from the sound map", tuple(ids))
-            return [r.track.id for r in Radio(store, seed).next(RADIO_TRACKS) if r.track]
+            radio = Radio(store, seed, model=worker.model(store))
+            return [r.track.id for r in radio.next(RADIO_TRACKS) if r.track]
 
         def done(picked: list[int]) -> None:
             self.window.play_list(picked or ids, 0, context="radio")
             self.window.show_message(f"Radio from {len(ids):,} tracks on the sound map")
 
         self.window.show_message("Starting a radio from the selection…")
-        self.window.jobs.start(
-            pick, data_dir=self.window.data_dir, on_done=done, on_error=self.window.show_message
-        )
+        taste_worker(self.window).submit(pick, on_done=done, on_error=self.window.show_message)
 
     def save_selection(self, name: str | None = None) -> None:
         ids = self.selected_track_ids()

@@ -53,23 +53,25 @@ def embedded_picture(path: str) -> bytes | None:
     return None
 
 
-def folder_picture(path: str) -> bytes | None:
-    """cover.jpg, folder.jpg (and friends, any case) in the track's folder."""
+def folder_picture_paths(path: str) -> list[str]:
+    """cover.jpg, folder.jpg (and friends, any case) in the track's folder, best first."""
     folder = os.path.dirname(path)
     try:
         names = {n.lower(): n for n in os.listdir(folder)}
     except OSError:
-        return None
-    for wanted in COVER_FILE_NAMES:
-        name = names.get(wanted)
-        if name:
-            full = os.path.join(folder, name)
-            try:
-                if os.path.getsize(full) <= MAX_COVER_BYTES:
-                    with open(full, "rb") as fh:
-                        return fh.read()
-            except OSError:
-                continue
+        return []
+    return [os.path.join(folder, names[w]) for w in COVER_FILE_NAMES if w in names]
+
+
+def folder_picture(path: str) -> bytes | None:
+    """The bytes of the first readable folder picture that is not absurdly large."""
+    for full in folder_picture_paths(path):
+        try:
+            if os.path.getsize(full) <= MAX_COVER_BYTES:
+                with open(full, "rb") as fh:
+                    return fh.read()
+        except OSError:
+            continue
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from recommender.listening_stats import top_artists
 from recommender.store import Store
 
 SKIP_MAX_S = 30.0
@@ -96,11 +97,7 @@ def history_stats(store: Store) -> dict[str, object]:
         "coalesce(sum(seconds_played), 0), count(DISTINCT track_id), min(started_at), "
         "max(started_at) FROM plays"
     ).fetchone()
-    top = store.conn.execute(
-        "SELECT t.artist, count(*) AS c FROM plays p JOIN tracks t ON t.id = p.track_id "
-        "WHERE p.skipped = 0 AND t.artist IS NOT NULL GROUP BY t.artist COLLATE NOCASE "
-        "ORDER BY c DESC, t.artist LIMIT 5"
-    ).fetchall()
+    top = top_artists(store, 5)
     unmatched = store.conn.execute("SELECT count(*) FROM unmatched_listens").fetchone()[0]
     return {
         "plays": plays,
@@ -110,6 +107,6 @@ def history_stats(store: Store) -> dict[str, object]:
         "distinct_tracks": tracks,
         "first_play": first,
         "last_play": last,
-        "top_artists": [{"artist": a, "plays": c} for a, c in top],
+        "top_artists": [{"artist": t.artist, "plays": t.plays} for t in top],
         "unmatched_listens": unmatched,
     }

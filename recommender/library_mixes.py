@@ -22,20 +22,21 @@ class MixTile:
     track_ids: tuple[int, ...]  # what playing the mix plays, nearest the centre first
 
 
-def display_artists(store: Store, model: TasteModel) -> list[str]:
-    """The artist to show for each model row (track artist, else album artist)."""
+def display_names(store: Store, model: TasteModel) -> tuple[list[str], list[str]]:
+    """(artists, titles) to show for each model row; the artist falls back to the album artist."""
     names = {
-        r[0]: r[1] or ""
+        r[0]: (r[1] or "", r[2] or "")
         for r in store.conn.execute(
-            "SELECT id, coalesce(artist, albumartist) FROM tracks WHERE missing = 0"
+            "SELECT id, coalesce(artist, albumartist), title FROM tracks WHERE missing = 0"
         )
     }
-    return [names.get(int(t), "") for t in model.track_ids.tolist()]
+    pairs = [names.get(int(t), ("", "")) for t in model.track_ids.tolist()]
+    return [a for a, _ in pairs], [t for _, t in pairs]
 
 
 def library_mixes(store: Store, model: TasteModel, k: int = MIX_COUNT) -> list[MixTile]:
     """Up to `k` mixes of the library, largest first (the same data gives the same mixes)."""
-    mixes = build_mixes(model, display_artists(store, model), k)
+    mixes = build_mixes(model, display_names(store, model)[0], k)
     return [
         MixTile(
             name=m.name,

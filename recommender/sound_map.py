@@ -118,19 +118,18 @@ def build_sound_map(
     )
 
 
-def load_sound_map(store: Store, *, with_mixes: bool = True) -> SoundMap:
-    """Read the library and its current embeddings and build the map (seconds at 100,000)."""
-    from recommender.taste_model import load_taste_model
+def load_sound_map(
+    store: Store, *, with_mixes: bool = True, model: TasteModel | None = None
+) -> SoundMap:
+    """Build the map from `model` (the caller's kept one), else from a fresh read of the
+    library and its current embeddings (seconds at 100,000)."""
+    if model is None:
+        from recommender.taste_model import load_taste_model
 
-    model = load_taste_model(store)
-    names = {
-        r[0]: (r[1] or "", r[2] or "")
-        for r in store.conn.execute(
-            "SELECT id, coalesce(artist, albumartist), title FROM tracks WHERE missing = 0"
-        )
-    }
-    pairs = [names.get(tid, ("", "")) for tid in model.track_ids.tolist()]
-    artists, titles = [a for a, _ in pairs], [t for _, t in pairs]
+        model = load_taste_model(store)
+    from recommender.library_mixes import display_names
+
+    artists, titles = display_names(store, model)
     return build_sound_map(model, artists, titles, with_mixes=with_mixes)
 
 

@@ -10,6 +10,7 @@ from recommender.cli.main import subcommand
 from recommender.cli.output import format_duration, print_json
 from recommender.cli.remote import add_remote_arguments, print_outcome, remote_recommendations
 from recommender.errors import UsageError
+from recommender.library_mixes import display_names
 from recommender.mixes import build_mixes
 from recommender.playlist_files import FORMATS, import_playlist_file, write_playlist_file
 from recommender.playlist_flow import MODES, generate_playlist
@@ -189,12 +190,7 @@ def run_playlist_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_mixes(args: argparse.Namespace, ctx: Context) -> int:
     model = load_taste_model(ctx.store)
-    names = {
-        r[0]: r[1] or ""
-        for r in ctx.store.conn.execute("SELECT id, coalesce(artist, albumartist) FROM tracks")
-    }
-    artists = [names.get(int(t), "") for t in model.track_ids]
-    mixes = build_mixes(model, artists, args.k)
+    mixes = build_mixes(model, display_names(ctx.store, model)[0], args.k)
     tracks = get_tracks(ctx.store, [int(model.track_ids[r]) for m in mixes for r in m.rows[:5]])
     if args.json:
         print_json([
