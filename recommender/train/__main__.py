@@ -20,11 +20,18 @@ import torch
 from recommender import features
 from recommender.evaluate.sound import corpus_tracks, cosine_distances, evaluate, ranking_metrics
 from recommender.sound_model import SoundModel
-from recommender.train.contrastive import augment, nt_xent, soundtrack_contrast
-from recommender.train.dataset import HELDOUT_SOUNDTRACKS, load_training_set, sample_pairs
+from recommender.train.contrastive import augment, nt_xent, soundtrack_contrast, teacher_kl
+from recommender.train.dataset import (
+    HELDOUT_SOUNDTRACKS,
+    attach_teacher,
+    load_training_set,
+    sample_pairs,
+)
 from recommender.train.export import export_onnx, max_parity_error
 from recommender.train.fetch_data import read_manifest
 from recommender.train.model import SoundCNN
+from recommender.train.synth_midi import read_synthetic
+from recommender.train.teacher import score_teacher, teacher_file
 
 MODEL_VERSION = "sound-cnn-1"
 
@@ -76,6 +83,13 @@ def train(args: argparse.Namespace) -> dict:
     rows = read_manifest(cache)
     heldout = set(args.holdout)
     train_rows = [r for r in rows if r.soundtrack not in heldout]
+    synthetic = read_synthetic(cache) if args.synthetic else []
+    if args.synthetic and not synthetic:
+        raise SystemExit(
+            f"no rendered MIDI in {cache}: run `python -m recommender.train.synth_midi --cache"
+            f" {cache}` first, or pass --no-synthetic"
+        )
+    train_rows += synthetic
 
     started = time.perf_counter()
     data = load_training_set(cache, train_rows, workers=args.threads)
@@ -84,6 +98,19 @@ def train(args: argparse.Namespace) -> dict:
         f"training set: {len(data.mels)} tracks, {data.hours:.1f} h, "
         f"{len(data.soundtrack_names)} soundtracks ({features_s:.0f} s)"
     )
+
+    if args.teacher_weight > 0:
+        parts = ["train"] + (["synthetic"] if synthetic else [])
+        teacher_npzs = [teacher_file(cache, part=part) for part in parts]
+        for part, teacher_npz in zip(parts, teacher_npzs, strict=True):
+            if not teacher_npz.exists():
+                raise SystemExit(
+                    f"no teacher outputs at {teacher_npz}: run `python -m"
+                    f" recommender.train.teacher --cache {cache} --part {part}` in its own"
+                    " environment first, or pass --teacher-weight 0"
+                )
+        attach_teacher(data, teacher_npzs, args.teacher_layer)
+        print(f"distilling from {', '.join(n.name for n in teacher_npzs)} ({args.teacher_layer})")
 
     judged = set(args.evaluate_on if args.evaluate_on is not None else heldout)
     probe = HeldOutProbe(_judged_tracks(cache, judged)) if judged and args.probe_every else None
@@ -95,12 +122,21 @@ def train(args: argparse.Namespace) -> dict:
     for step in range(args.steps):
         for group in optimiser.param_groups:
             group["lr"] = _learning_rate(step, args.steps, args.lr)
-        a, b, labels = sample_pairs(data, args.batch_tracks, rng)
-        z_a = model.project(augment(torch.from_numpy(a), generator))
-        z_b = model.project(augment(torch.from_numpy(b), generator))
-        loss = nt_xent(z_a, z_b, args.temperature)
+        batch = sample_pairs(data, args.batch_tracks, rng)
+        f_a = model.features(augment(torch.from_numpy(batch.a), generator))
+        f_b = model.features(augment(torch.from_numpy(batch.b), generator))
+        z_a = torch.nn.functional.normalize(model.projection(f_a), dim=1)
+        z_b = torch.nn.functional.normalize(model.projection(f_b), dim=1)
+        loss = args.track_weight * nt_xent(z_a, z_b, args.temperature)
+        if batch.teacher_a is not None:
+            # on the exported embedding itself, so what ships inherits the teacher's neighbours
+            embedded = torch.nn.functional.normalize(torch.cat([f_a, f_b]), dim=1)
+            targets = torch.from_numpy(np.concatenate([batch.teacher_a, batch.teacher_b]))
+            loss = loss + args.teacher_weight * teacher_kl(
+                embedded, targets, args.temperature, args.teacher_temperature
+            )
         if args.soundtrack_weight > 0:
-            y = torch.from_numpy(labels)
+            y = torch.from_numpy(batch.soundtracks)
             loss = loss + args.soundtrack_weight * soundtrack_contrast(
                 z_a, z_b, y, args.temperature
             )
@@ -118,13 +154,16 @@ def train(args: argparse.Namespace) -> dict:
             print(f"step {step:>5}  loss {loss.item():.4f}  {elapsed:>6.0f} s{held}", flush=True)
     train_s = time.perf_counter() - train_started
 
+    synthetic_names = {r.soundtrack for r in synthetic}
+    real_soundtracks = [n for n in data.soundtrack_names if n not in synthetic_names]
     out: Path = args.out
     export_onnx(
         model,
         out,
         args.version,
         {
-            "trained_on": ",".join(data.soundtrack_names),
+            "trained_on": ",".join(real_soundtracks),
+            "synthetic_albums": str(len(data.soundtrack_names) - len(real_soundtracks)),
             "held_out": ",".join(sorted(heldout)),
             "seed": str(args.seed),
             "steps": str(args.steps),
@@ -135,7 +174,9 @@ def train(args: argparse.Namespace) -> dict:
         "model_version": args.version,
         "onnx_bytes": out.stat().st_size,
         "onnx_parity_max_abs": parity,
-        "trained_on": data.soundtrack_names,
+        "trained_on": real_soundtracks,
+        "synthetic_albums": len(data.soundtrack_names) - len(real_soundtracks),
+        "synthetic_tracks": len(synthetic),
         "train_tracks": len(data.mels),
         "train_hours": round(data.hours, 2),
         "held_out": sorted(heldout),
@@ -147,7 +188,11 @@ def train(args: argparse.Namespace) -> dict:
                 "batch_tracks",
                 "lr",
                 "temperature",
+                "track_weight",
                 "soundtrack_weight",
+                "teacher_weight",
+                "teacher_layer",
+                "teacher_temperature",
             )
         },
         "threads": args.threads,
@@ -161,6 +206,13 @@ def train(args: argparse.Namespace) -> dict:
         report["evaluated_on"] = sorted(judged)
         evaluation = evaluate(tracks, SoundModel(out, threads=args.threads))
         report["held_out_evaluation"] = evaluation
+        reference = score_teacher(cache, args.teacher_layer) if args.teacher_weight > 0 else None
+        if reference is not None and judged == set(HELDOUT_SOUNDTRACKS):
+            # the teacher's own score on the same tracks: what distillation could reach
+            evaluation["methods"]["musicnn teacher (reference, not shipped)"] = {
+                "mAP": reference["mAP"],
+                "P@10": reference["P@10"],
+            }
         for name, scores in evaluation["methods"].items():
             print(f"held out  {name:<32} mAP {scores['mAP']:.3f}  P@10 {scores['P@10']:.3f}")
     report["total_seconds"] = round(time.perf_counter() - started, 1)
@@ -187,7 +239,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-tracks", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--temperature", type=float, default=0.1)
+    parser.add_argument(
+        "--track-weight", type=float, default=1.0, help="weight of 'two moments of one track'"
+    )
     parser.add_argument("--soundtrack-weight", type=float, default=0.0)
+    parser.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=1.0,
+        help="weight of distillation from musicnn's outputs (0: self-supervised only)",
+    )
+    parser.add_argument(
+        "--synthetic",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also train on the rendered MIDI from synth_midi",
+    )
+    parser.add_argument("--teacher-layer", default="penultimate")
+    parser.add_argument("--teacher-temperature", type=float, default=0.1)
     parser.add_argument(
         "--probe-every", type=int, default=200, help="score held-out mAP every N steps (0: off)"
     )

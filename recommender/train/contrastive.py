@@ -52,3 +52,22 @@ def soundtrack_contrast(
     positives = (y[:, None] == y[None, :]) & ~self_mask
     per_anchor = -(log_prob.masked_fill(~positives, 0).sum(1)) / positives.sum(1).clamp(min=1)
     return per_anchor[positives.any(1)].mean()
+
+
+def teacher_kl(
+    z: torch.Tensor, targets: torch.Tensor, temperature: float, teacher_temperature: float
+) -> torch.Tensor:
+    """Relational distillation: the student's in-batch neighbour distribution must match the
+    teacher's, KL(teacher || student) over each crop's 2N-1 others.
+
+    Matching whom-is-close-to-whom (not the teacher's coordinates) lets our smaller embedding
+    keep its own axes while inheriting what the teacher hears as alike. ``z`` and ``targets``
+    are unit rows for the same crops.
+    """
+    self_mask = torch.eye(len(z), dtype=torch.bool)
+    student = (z @ z.T / temperature).masked_fill(self_mask, float("-inf"))
+    teacher = (targets @ targets.T / teacher_temperature).masked_fill(self_mask, float("-inf"))
+    log_p_student = torch.log_softmax(student, dim=1).masked_fill(self_mask, 0.0)
+    p_teacher = torch.softmax(teacher, dim=1)
+    log_p_teacher = torch.log_softmax(teacher, dim=1).masked_fill(self_mask, 0.0)
+    return (p_teacher * (log_p_teacher - log_p_student)).sum(dim=1).mean()

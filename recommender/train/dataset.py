@@ -30,6 +30,9 @@ class TrainingSet:
     soundtracks: list[int]
     soundtrack_names: list[str]
     paths: list[str]
+    # Per track, when distilling: teacher window start frames (in our hop) and unit targets.
+    teacher_starts: list[np.ndarray] | None = None
+    teacher_targets: list[np.ndarray] | None = None
 
     @property
     def hours(self) -> float:
@@ -77,21 +80,71 @@ def load_training_set(cache: Path, rows: list[ManifestRow], workers: int = 2) ->
     return kept
 
 
-def sample_pairs(
-    data: TrainingSet, n_tracks: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Two crops from each of ``n_tracks`` distinct tracks: (views_a, views_b, soundtrack ids).
+def attach_teacher(data: TrainingSet, teacher_npzs: list[Path], layer: str) -> None:
+    """Give every track the teacher's ``layer`` outputs, standardised and made unit length.
+
+    Standardising each dimension over all training windows keeps a few loud teacher units from
+    deciding every similarity. Window starts are converted to our frames, so a student crop can
+    start where its teacher window starts.
+    """
+    found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for teacher_npz in teacher_npzs:
+        with np.load(teacher_npz) as saved:
+            for i, p in enumerate(saved["paths"]):
+                found[str(p)] = (saved[f"t{i}"], saved[f"{layer}{i}"].astype(np.float32))
+    missing = [p for p in data.paths if p not in found]
+    if missing:
+        names = ", ".join(str(n) for n in teacher_npzs)
+        raise ValueError(f"{names} has no teacher outputs for {missing[0]}")
+    times = [found[p][0] for p in data.paths]
+    outputs = [found[p][1] for p in data.paths]
+    everything = np.concatenate(outputs)
+    mean, std = everything.mean(axis=0), everything.std(axis=0) + 1e-3
+    data.teacher_starts, data.teacher_targets = [], []
+    for mel, t, out in zip(data.mels, times, outputs, strict=True):
+        last = mel.shape[1] - features.PATCH_FRAMES
+        starts = np.round(t * features.SAMPLE_RATE_HZ / features.HOP).astype(int)
+        keep = starts <= last
+        unit = (out[keep] - mean) / std
+        unit /= np.linalg.norm(unit, axis=1, keepdims=True) + 1e-12
+        data.teacher_starts.append(starts[keep])
+        data.teacher_targets.append(unit.astype(np.float32))
+
+
+@dataclass
+class PairBatch:
+    """Two crops of each of N tracks; teacher targets for both when distilling."""
+
+    a: np.ndarray
+    b: np.ndarray
+    soundtracks: np.ndarray
+    teacher_a: np.ndarray | None = None
+    teacher_b: np.ndarray | None = None
+
+
+def sample_pairs(data: TrainingSet, n_tracks: int, rng: np.random.Generator) -> PairBatch:
+    """Two crops from each of ``n_tracks`` distinct tracks.
 
     The crops come from independent random positions, so a positive pair is two moments of
-    one piece of music, not two augmentations of one moment (as in COLA and CLMR).
+    one piece of music, not two augmentations of one moment (as in COLA and CLMR). When a
+    teacher is attached, crops start where teacher windows start, so each has a target.
     """
     picks = rng.choice(len(data.mels), size=min(n_tracks, len(data.mels)), replace=False)
-    a, b = [], []
+    views: tuple[list, list] = ([], [])
+    targets: tuple[list, list] = ([], [])
     for i in picks:
         mel = data.mels[i]
         last = mel.shape[1] - features.PATCH_FRAMES
-        for views in (a, b):
-            start = int(rng.integers(0, last + 1))
-            views.append(mel[:, start : start + features.PATCH_FRAMES])
+        for crops, wanted in zip(views, targets, strict=True):
+            if data.teacher_starts is None:
+                start = int(rng.integers(0, last + 1))
+            else:
+                w = int(rng.integers(0, len(data.teacher_starts[i])))
+                start = int(data.teacher_starts[i][w])
+                wanted.append(data.teacher_targets[i][w])
+            crops.append(mel[:, start : start + features.PATCH_FRAMES])
     labels = np.array([data.soundtracks[i] for i in picks])
-    return np.stack(a).astype(np.float32), np.stack(b).astype(np.float32), labels
+    a, b = (np.stack(v).astype(np.float32) for v in views)
+    if data.teacher_starts is None:
+        return PairBatch(a, b, labels)
+    return PairBatch(a, b, labels, np.stack(targets[0]), np.stack(targets[1]))
