@@ -19,6 +19,7 @@ import argparse
 import csv
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,24 +177,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--soundfont", type=Path, default=SOUNDFONT)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     if shutil.which("fluidsynth") is None or not args.soundfont.exists():
         raise SystemExit("needs Debian's fluidsynth and fluid-soundfont-gm (apt-get install)")
     cache = args.cache.resolve()
     out = cache / "synthetic"
     rng = np.random.default_rng(args.seed)
-    rows = []
-    for a in range(args.albums):
-        style = random_style(rng)
-        album = out / f"synth-{a:03d}"
-        album.mkdir(parents=True, exist_ok=True)
-        for t in range(args.tracks):
-            midi_path, wav_path = album / f"{t:02d}.mid", album / f"{t:02d}.wav"
-            compose(style, args.seconds, rng).save(midi_path)
-            render(midi_path, wav_path, args.soundfont)
-            duration = sf.info(wav_path).duration
-            rows.append((str(wav_path.relative_to(cache)), album.name, round(duration, 2)))
-        print(f"{album.name}: {style}", flush=True)
+    rows, pending = [], []
+    # Composing draws from one generator in a fixed order, so more albums later extend the
+    # same set; tracks already rendered are kept. FluidSynth runs two at a time.
+    with ThreadPoolExecutor(args.workers) as pool:
+        for a in range(args.albums):
+            style = random_style(rng)
+            album = out / f"synth-{a:03d}"
+            album.mkdir(parents=True, exist_ok=True)
+            for t in range(args.tracks):
+                midi_path, wav_path = album / f"{t:02d}.mid", album / f"{t:02d}.wav"
+                compose(style, args.seconds, rng).save(midi_path)
+                if not wav_path.exists():
+                    pending.append(pool.submit(render, midi_path, wav_path, args.soundfont))
+                rows.append((wav_path, album.name))
+            print(f"{album.name}: {style}", flush=True)
+        for job in pending:
+            job.result()
+    rows = [(str(w.relative_to(cache)), name, round(sf.info(w).duration, 2)) for w, name in rows]
     with open(cache / SYNTHETIC_MANIFEST, "w", newline="") as fh:
         writer = csv.writer(fh, delimiter="\t")
         writer.writerow(["path", "soundtrack", "duration_s"])

@@ -130,6 +130,16 @@ class Teacher:
         return times, dict(zip(LAYERS, stacked, strict=True))
 
 
+def _previous_outputs(path: Path) -> dict[str, tuple[np.ndarray, dict[str, np.ndarray]]]:
+    if not path.exists():
+        return {}
+    with np.load(path) as saved:
+        return {
+            str(p): (saved[f"t{i}"], {n: saved[f"{n}{i}"] for n in LAYERS})
+            for i, p in enumerate(saved["paths"])
+        }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m recommender.train.teacher",
@@ -162,11 +172,15 @@ def main(argv: list[str] | None = None) -> int:
         rows = [r for r in read_manifest(cache) if (r.soundtrack in held_out) == wanted]
     out = teacher_file(cache, args.model, args.part)
     teacher = Teacher(args.model, args.threads)
+    done = _previous_outputs(out)
     arrays: dict[str, np.ndarray] = {}
     paths = []
     started = time.perf_counter()
     for i, row in enumerate(rows):
-        times, outputs = teacher.windows(cache / row.path)
+        if row.path in done:  # an earlier run's outputs for this file: same teacher, same audio
+            times, outputs = done[row.path]
+        else:
+            times, outputs = teacher.windows(cache / row.path)
         arrays[f"t{i}"] = times
         for name, value in outputs.items():
             arrays[f"{name}{i}"] = value

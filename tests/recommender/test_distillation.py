@@ -95,3 +95,15 @@ def test_without_a_teacher_batches_carry_no_targets() -> None:
     batch = sample_pairs(_training_set([600, 600, 600]), 3, np.random.default_rng(0))
     assert batch.a.shape == (3, features.N_MELS, features.PATCH_FRAMES)
     assert batch.teacher_a is None and batch.teacher_b is None
+
+
+def test_skipping_partners_leaves_out_how_close_a_crop_is_to_its_own_track() -> None:
+    # Crops [a1, b1, a2, b2]: two crops of tracks A and B, the teacher's whole-track targets.
+    e1, e2 = torch.eye(3)[0], torch.eye(3)[1]
+    targets = torch.stack([e1, e2, e1, e2])
+    # The student puts B's crops as the teacher does but A's two crops on opposite sides.
+    student = torch.stack([e1, e2, -e1, e2])
+    assert teacher_kl(student, targets, 0.1, 0.1, skip_partners=True).item() == pytest.approx(
+        0.0, abs=1e-6
+    )
+    assert teacher_kl(student, targets, 0.1, 0.1).item() > 1.0
