@@ -259,8 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Defaults are the shipped recipe (docs/sound.md has what each choice was worth on the
     # held-out soundtracks): distillation only, whole-track teacher targets with each crop's
-    # partner left out, stretch+EQ augmentation, weight averaging, 400 steps.
-    parser.add_argument("--steps", type=int, default=400)
+    # partner left out, stretch+EQ augmentation, weight averaging, 250 steps.
+    parser.add_argument("--steps", type=int, default=250)
     parser.add_argument("--batch-tracks", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--temperature", type=float, default=0.1)

@@ -140,9 +140,10 @@ def fetch(cache: Path, packages: tuple[str, ...] = TRAINING_PACKAGES) -> list[Ma
     return rows
 
 
-def read_manifest(cache: Path) -> list[ManifestRow]:
-    """Rows of the manifest written by ``fetch``; paths are relative to ``cache``."""
-    with open(cache / MANIFEST_NAME, newline="") as fh:
+def read_manifest(cache: Path, name: str = MANIFEST_NAME) -> list[ManifestRow]:
+    """Rows of the manifest written by ``fetch`` (or another named one); paths are relative to
+    ``cache``."""
+    with open(cache / name, newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t")
         return [ManifestRow(r["path"], r["soundtrack"], float(r["duration_s"])) for r in reader]
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from recommender.train.fetch_data import ManifestRow
+from recommender.train.fetch_data import ManifestRow, read_manifest
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 SYNTHETIC_MANIFEST = "synthetic.tsv"
@@ -157,12 +157,9 @@ def render(midi_path: Path, wav_path: Path, soundfont: Path) -> None:
 
 
 def read_synthetic(cache: Path) -> list[ManifestRow]:
-    path = cache / SYNTHETIC_MANIFEST
-    if not path.exists():
+    if not (cache / SYNTHETIC_MANIFEST).exists():
         return []
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
-        return [ManifestRow(r["path"], r["soundtrack"], float(r["duration_s"])) for r in reader]
+    return read_manifest(cache, SYNTHETIC_MANIFEST)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--cache", type=Path, required=True)
-    parser.add_argument("--albums", type=int, default=40)
+    parser.add_argument("--albums", type=int, default=100)
     parser.add_argument("--tracks", type=int, default=5, help="tracks per album")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--soundfont", type=Path, default=SOUNDFONT)
