@@ -19,7 +19,7 @@ import torch
 
 from recommender import features
 from recommender.evaluate.sound import corpus_tracks, cosine_distances, evaluate, ranking_metrics
-from recommender.sound_model import SoundModel
+from recommender.sound_model import SoundModel, pool_track
 from recommender.train.contrastive import (
     augment,
     nt_xent,
@@ -67,13 +67,9 @@ class HeldOutProbe:
     def score(self, model: SoundCNN) -> float:
         model.eval()
         with torch.no_grad():
-            vectors = [nn_normalize(model(p).mean(dim=0)) for p in self.patches]
+            vectors = [pool_track(model(p).numpy()) for p in self.patches]
         model.train()
         return ranking_metrics(cosine_distances(np.stack(vectors)), self.groups)[0]
-
-
-def nn_normalize(v: torch.Tensor) -> np.ndarray:
-    return (v / v.norm().clamp(min=1e-12)).numpy()
 
 
 def _judged_tracks(cache: Path, judged: set[str]) -> list:
@@ -115,7 +111,7 @@ def train(args: argparse.Namespace) -> dict:
                     f" recommender.train.teacher --cache {cache} --part {part}` in its own"
                     " environment first, or pass --teacher-weight 0"
                 )
-        attach_teacher(data, teacher_npzs, args.teacher_layer, args.teacher_context)
+        attach_teacher(data, teacher_npzs, args.teacher_layer, args.teacher_target)
         print(f"distilling from {', '.join(n.name for n in teacher_npzs)} ({args.teacher_layer})")
 
     judged = set(args.evaluate_on if args.evaluate_on is not None else heldout)
@@ -215,7 +211,7 @@ def train(args: argparse.Namespace) -> dict:
                 "teacher_weight",
                 "teacher_layer",
                 "teacher_temperature",
-                "teacher_context",
+                "teacher_target",
                 "ema",
                 "strong_augment",
                 "skip_partners",
@@ -283,10 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--teacher-layer", default="penultimate")
     parser.add_argument("--teacher-temperature", type=float, default=0.1)
     parser.add_argument(
-        "--teacher-context",
-        type=int,
-        default=-1,
-        help="target = mean of the 2k+1 teacher windows around a crop (-1: whole track)",
+        "--teacher-target",
+        choices=["track", "window"],
+        default="track",
+        help="a crop's target: its track's pooled teacher vector, or its own window's",
     )
     parser.add_argument(
         "--probe-every", type=int, default=50, help="score held-out mAP every N steps (0: off)"

@@ -80,17 +80,39 @@ def load_training_set(cache: Path, rows: list[ManifestRow], workers: int = 2) ->
     return kept
 
 
-def attach_teacher(
-    data: TrainingSet, teacher_npzs: list[Path], layer: str, context_windows: int = 0
-) -> None:
-    """Give every track the teacher's ``layer`` outputs, standardised and made unit length.
+def teacher_statistics(outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and spread of the teacher over all windows of ``outputs``.
 
-    Standardising each dimension over all training windows keeps a few loud teacher units from
-    deciding every similarity. Window starts are converted to our frames, so a student crop can
-    start where its teacher window starts. With ``context_windows`` k > 0 a crop's target is the
-    mean of the 2k+1 windows around it (k < 0: the whole track): one 3-second window says little
-    about a track (the teacher itself scores 0.66 held-out mAP from one window a track, 0.80
-    from six), and the CNN is judged on whole tracks.
+    Standardising with them keeps a few loud teacher units from deciding every similarity.
+    """
+    everything = np.concatenate(outputs)
+    return everything.mean(axis=0), everything.std(axis=0) + 1e-3
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / (np.linalg.norm(rows, axis=1, keepdims=True) + 1e-12)
+
+
+def unit_rows(outputs: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """Standardised teacher windows, each made unit length."""
+    return _unit((outputs - mean) / std)
+
+
+def track_target(unit: np.ndarray) -> np.ndarray:
+    """A track's pooled teacher vector (1, D) from its unit windows."""
+    return _unit(unit.mean(axis=0, keepdims=True))
+
+
+def attach_teacher(
+    data: TrainingSet, teacher_npzs: list[Path], layer: str, target: str = "track"
+) -> None:
+    """Give every track the teacher's ``layer`` outputs as unit targets for its crops.
+
+    Window starts are converted to our frames, so a student crop can start where its teacher
+    window starts. With ``target="track"`` every crop's target is the track's pooled teacher
+    vector: one 3-second window says little about a track (the teacher itself scores 0.66
+    held-out mAP from one window a track, 0.80 from six), and the CNN is judged on whole
+    tracks. ``target="window"`` keeps each window's own output.
     """
     found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for teacher_npz in teacher_npzs:
@@ -103,32 +125,17 @@ def attach_teacher(
         raise ValueError(f"{names} has no teacher outputs for {missing[0]}")
     times = [found[p][0] for p in data.paths]
     outputs = [found[p][1] for p in data.paths]
-    everything = np.concatenate(outputs)
-    mean, std = everything.mean(axis=0), everything.std(axis=0) + 1e-3
+    mean, std = teacher_statistics(outputs)
     data.teacher_starts, data.teacher_targets = [], []
     for mel, t, out in zip(data.mels, times, outputs, strict=True):
         last = mel.shape[1] - features.PATCH_FRAMES
         starts = np.round(t * features.SAMPLE_RATE_HZ / features.HOP).astype(int)
         keep = starts <= last
-        unit = (out - mean) / std
-        unit /= np.linalg.norm(unit, axis=1, keepdims=True) + 1e-12
-        if context_windows:
-            unit = _context_means(unit, context_windows)
-        unit = unit[keep]
+        unit = unit_rows(out, mean, std)
+        if target == "track":
+            unit = np.broadcast_to(track_target(unit), unit.shape)
         data.teacher_starts.append(starts[keep])
-        data.teacher_targets.append(unit.astype(np.float32))
-
-
-def _context_means(unit: np.ndarray, k: int) -> np.ndarray:
-    """Unit mean of each row's 2k+1 neighbours (all rows when k < 0)."""
-    if k < 0:
-        means = np.broadcast_to(unit.mean(axis=0), unit.shape).copy()
-    else:
-        sums = np.concatenate([np.zeros((1, unit.shape[1])), np.cumsum(unit, axis=0)])
-        rows = np.arange(len(unit))
-        lo, hi = np.maximum(rows - k, 0), np.minimum(rows + k + 1, len(unit))
-        means = (sums[hi] - sums[lo]) / (hi - lo)[:, None]
-    return (means / (np.linalg.norm(means, axis=1, keepdims=True) + 1e-12)).astype(np.float32)
+        data.teacher_targets.append(unit[keep].astype(np.float32))
 
 
 @dataclass

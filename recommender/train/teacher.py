@@ -24,7 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from recommender.train.dataset import HELDOUT_SOUNDTRACKS
+from recommender.train.dataset import (
+    HELDOUT_SOUNDTRACKS,
+    teacher_statistics,
+    track_target,
+    unit_rows,
+)
 from recommender.train.fetch_data import read_manifest
 from recommender.train.synth_midi import read_synthetic
 
@@ -37,21 +42,11 @@ def teacher_file(cache: Path, model: str = TEACHER_MODEL, part: str = "train") -
     return cache / f"teacher-musicnn-{model}-{part}.npz"
 
 
-def _standardised_track_vectors(saved, layer: str, mean: np.ndarray, std: np.ndarray):
-    vectors = []
-    for i in range(len(saved["paths"])):
-        unit = (saved[f"{layer}{i}"].astype(np.float32) - mean) / std
-        unit /= np.linalg.norm(unit, axis=1, keepdims=True) + 1e-12
-        track = unit.mean(axis=0)
-        vectors.append(track / (np.linalg.norm(track) + 1e-12))
-    return np.stack(vectors)
-
-
 def score_teacher(cache: Path, layer: str, model: str = TEACHER_MODEL) -> dict | None:
     """The teacher's own held-out mAP and P@10 (a reference row: it never ships).
 
-    Uses the training windows' statistics to standardise, as distillation does, and every
-    window of each track (more than the six excerpts our CNN is scored on).
+    Standardises with the real training tracks' statistics and pools every window of each
+    track (more than the six excerpts our CNN is scored on).
     """
     from recommender.evaluate.sound import cosine_distances, ranking_metrics
 
@@ -60,10 +55,14 @@ def score_teacher(cache: Path, layer: str, model: str = TEACHER_MODEL) -> dict |
         return None
     with np.load(teacher_file(cache, model)) as train:
         n = len(train["paths"])
-        everything = np.concatenate([train[f"{layer}{i}"].astype(np.float32) for i in range(n)])
-    mean, std = everything.mean(axis=0), everything.std(axis=0) + 1e-3
+        mean, std = teacher_statistics([train[f"{layer}{i}"].astype(np.float32) for i in range(n)])
     with np.load(held_out) as saved:
-        vectors = _standardised_track_vectors(saved, layer, mean, std)
+        vectors = np.stack(
+            [
+                track_target(unit_rows(saved[f"{layer}{i}"].astype(np.float32), mean, std))[0]
+                for i in range(len(saved["paths"]))
+            ]
+        )
         groups = [str(p).split("/")[1] for p in saved["paths"]]
     mean_ap, p10, queries = ranking_metrics(cosine_distances(vectors), groups)
     return {"model": model, "layer": layer, "mAP": mean_ap, "P@10": p10, "queries": queries}

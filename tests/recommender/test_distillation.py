@@ -84,6 +84,18 @@ def test_crops_start_where_teacher_windows_start(tmp_path: Path) -> None:
             assert int(crop[0, 0]) in allowed[track]
 
 
+def test_track_targets_are_one_pooled_vector_per_track_window_targets_are_not(
+    tmp_path: Path,
+) -> None:
+    data = _training_set([1100, 1100])
+    teacher = _teacher_npz(tmp_path, data, [6, 6])
+    attach_teacher(data, [teacher], "penultimate", target="track")
+    for targets in data.teacher_targets:
+        np.testing.assert_allclose(targets, np.broadcast_to(targets[0], targets.shape))
+    attach_teacher(data, [teacher], "penultimate", target="window")
+    assert not np.allclose(data.teacher_targets[0], data.teacher_targets[0][0])
+
+
 def test_a_teacher_file_missing_a_track_is_a_clear_error(tmp_path: Path) -> None:
     data = _training_set([1000, 1000])
     teacher = _teacher_npz(tmp_path, _training_set([1000]), [5])
