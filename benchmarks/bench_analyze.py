@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from recommender import features
-from recommender.analyze import embed_tracks
-from recommender.sound_model import MODEL_PATH, SoundModel, pool_track
-from recommender.store import open_store
+from recommender.library.store import open_store
+from recommender.sound import frontend
+from recommender.sound.analyze import embed_tracks
+from recommender.sound.model import MODEL_PATH, SoundModel, pool_track
 
 RATE = 44100
 OUT = Path(__file__).resolve().parents[1] / "bench-out" / "analyze"
@@ -62,9 +62,9 @@ def stage_split(paths: list[Path], model: SoundModel) -> dict[str, float]:
     decode, feats, infer = [], [], []
     for path in paths:
         started = time.perf_counter()
-        excerpts = features.decode_excerpts(path)
+        excerpts = frontend.decode_excerpts(path)
         t1 = time.perf_counter()
-        patches = features.patches_from_excerpts(excerpts)
+        patches = frontend.patches_from_excerpts(excerpts)
         t2 = time.perf_counter()
         pool_track(model.embed_patches(patches))
         t3 = time.perf_counter()

@@ -56,10 +56,10 @@ def child_app(data_dir: Path, launched: float) -> dict:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from player.main_window import MainWindow
-    from recommender.library_view import LibraryFilter
-    from recommender.settings import Settings
-    from recommender.store import open_store
+    from player.shell.main_window import MainWindow
+    from recommender.core.settings import Settings
+    from recommender.library.columns import LibraryFilter
+    from recommender.library.store import open_store
 
     t0 = time.perf_counter()
     t0_wall = time.time()
@@ -210,10 +210,10 @@ def child_gap(data_dir: Path, launched: float) -> dict:
     """Two 3 s tones back to back, with and without pre-loading the second."""
     from PySide6.QtWidgets import QApplication
 
-    import player.playback as playback_mod
-    from player.playback import Playback
-    from recommender.store import open_store
-    from recommender.tracks import get_track
+    import player.playback.decks as playback_mod
+    from player.playback.decks import Playback
+    from recommender.library.store import open_store
+    from recommender.library.tracks import get_track
     from tests.audio_factory import write_audio
     from tests.library_factory import insert_file
 
@@ -249,7 +249,7 @@ def child_gap(data_dir: Path, launched: float) -> dict:
 
 # --- parent --------------------------------------------------------------------------------
 def build_library(data_dir: Path, n_tracks: int) -> float:
-    from recommender.store import open_store
+    from recommender.library.store import open_store
     from tests.library_factory import insert_library
 
     start = time.perf_counter()
@@ -259,8 +259,8 @@ def build_library(data_dir: Path, n_tracks: int) -> float:
 
 
 def baseline_sql_filter(data_dir: Path) -> list[float]:
-    from recommender.store import open_store
-    from recommender.tracks import find_tracks
+    from recommender.library.store import open_store
+    from recommender.library.tracks import find_tracks
 
     out = []
     with open_store(data_dir) as store:
@@ -289,7 +289,7 @@ def main() -> int:
         data_dir.mkdir()
         built = build_library(data_dir, args.tracks)
         print(f"library: {args.tracks:,} generated tracks, {args.tracks:,} plays ({built:.1f} s)")
-        from recommender.library_view import CACHE_FILE
+        from recommender.library.columns import CACHE_FILE
 
         cold = []
         for _ in range(args.runs):

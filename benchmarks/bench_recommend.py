@@ -1,7 +1,7 @@
 """Recommender speed at library scale: 100,000 tracks and 1,000,000 SIMULATED plays.
 
 Run: python benchmarks/bench_recommend.py [--tracks 100000] [--plays 1000000] [--runs 5]
-Data: `recommender.simulate` (a simulation, with synthetic 128-d embeddings), written to a
+Data: `recommender.evaluate.simulate` (a simulation, with synthetic 128-d embeddings), written to a
 temporary library database. Prints medians: the item-CF rebuild (beside implicit's BM25 fit on
 the same matrix, when installed), `recommend` and radio next-25 warm, a 50-track flow playlist
 (beside a plain sort by closeness to the seed), and the process's peak memory.
@@ -29,14 +29,14 @@ def _median_ms(fn, runs: int) -> float:
 
 
 def main() -> None:
-    from recommender.closeness import closeness
-    from recommender.item_cf import build_item_neighbours, session_matrix
-    from recommender.playlist_flow import generate_playlist
-    from recommender.radio import Radio, RadioSeed
-    from recommender.recommend import recommend
-    from recommender.simulate import simulate, write_to_store
-    from recommender.store import open_store
-    from recommender.taste_model import load_taste_model
+    from recommender.discovery.closeness import closeness
+    from recommender.discovery.flow import generate_playlist
+    from recommender.discovery.item_cf import build_item_neighbours, session_matrix
+    from recommender.discovery.radio import Radio, RadioSeed
+    from recommender.discovery.recommend import recommend
+    from recommender.discovery.taste_model import load_taste_model
+    from recommender.evaluate.simulate import simulate, write_to_store
+    from recommender.library.store import open_store
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--tracks", type=int, default=100_000)

@@ -92,8 +92,8 @@ def baseline_mutagen(root: Path, limit: int) -> float:
 SCAN_SCRIPT = """
 import json, resource, sys, time
 from pathlib import Path
-from recommender.store import open_store
-from recommender.scan import scan_folders
+from recommender.library.store import open_store
+from recommender.library.scan import scan_folders
 store = open_store(Path(sys.argv[1]))
 s = scan_folders(store, [sys.argv[2]])
 rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

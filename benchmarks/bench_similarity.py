@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from recommender.similarity import SimilarityIndex
+from recommender.sound.similarity import SimilarityIndex
 
 
 def _median_ms(fn, queries: np.ndarray) -> float:

@@ -3,7 +3,7 @@
     python benchmarks/bench_sound_map.py [--points 100000] [--runs 7]
 
 Measured (median of the runs):
-- projection: PCA of the unit vectors to 2-D (`recommender.sound_map.project_2d`);
+- projection: PCA of the unit vectors to 2-D (`recommender.discovery.sound_map.project_2d`);
 - grid build: bucketing the points for hit tests;
 - dot layer: every dot drawn into the cached pixmap, one drawPoints per colour batch (done on a
   resize or a change of colouring); baselines: the same dots as a 1-px pen stamped at four
@@ -52,8 +52,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     import player  # noqa: F401  (the shiboken6 guard, before any Qt call)
-    from player.sound_map import SoundMapCanvas, polygon_of
-    from recommender.sound_map import PointGrid, project_2d
+    from player.discovery.sound_map import SoundMapCanvas, polygon_of
+    from recommender.discovery.sound_map import PointGrid, project_2d
 
     app = QApplication(sys.argv[:1])
     rng = np.random.default_rng(0)

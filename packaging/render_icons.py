@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from recommender.resource_paths import ICON_NAME, ICON_SIZES_PX  # noqa: E402
+from recommender.core.resource_paths import ICON_NAME, ICON_SIZES_PX  # noqa: E402
 
 ICONS = REPO / "resources" / "icons"
 

@@ -9,6 +9,6 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    from player.launcher import main
+    from player.shell.launcher import main
 
     sys.exit(main())

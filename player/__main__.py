@@ -2,7 +2,7 @@
 
 import sys
 
-from player.launcher import main
+from player.shell.launcher import main
 
 # The guard matters: the scan's worker processes are spawned, and they re-import this module
 # under another name; without it each would open a window.

@@ -54,9 +54,9 @@ def cover(text: str, hue: int) -> bytes:
 
 
 def build_demo(root: Path) -> tuple[Path, Path]:
-    from recommender.scan import scan_folders
-    from recommender.settings import Settings
-    from recommender.store import open_store
+    from recommender.core.settings import Settings
+    from recommender.library.scan import scan_folders
+    from recommender.library.store import open_store
     from tests.audio_factory import make_track
     from tests.library_factory import insert_library
 
@@ -99,10 +99,10 @@ def add_discovery_demo(store) -> None:
 
 def install_discovery(window) -> None:
     """For you, Mixes, the track menu's discovery entries and the remote settings section."""
-    from player.for_you_view import install_for_you
-    from player.mixes_view import install_mixes
-    from player.remote_settings_section import install_remote_settings
-    from player.track_discovery import install_track_discovery
+    from player.discovery.for_you_view import install_for_you
+    from player.discovery.mixes_view import install_mixes
+    from player.discovery.track_discovery import install_track_discovery
+    from player.settings.remote_section import install_remote_settings
 
     for attribute, install in (
         ("for_you_view", install_for_you),
@@ -145,8 +145,8 @@ def add_listening_demo(store) -> None:
     """Two weeks of evenings with some skips (History), a saved and a smart playlist."""
     import time
 
-    from recommender.playlists import save_playlist
-    from recommender.smart_playlists import SmartRule, create_smart_playlist
+    from recommender.playlists.saved import save_playlist
+    from recommender.playlists.smart import SmartRule, create_smart_playlist
 
     rng = np.random.default_rng(21)
     ids = [r[0] for r in store.conn.execute("SELECT id FROM tracks ORDER BY id LIMIT 3000")]
@@ -174,9 +174,9 @@ def add_listening_demo(store) -> None:
 
 def install_library_views(window) -> dict:
     """Playlists, History and Sound map (by name, for the shots)."""
-    from player.history_view import install_history
-    from player.playlists_view import install_playlists
-    from player.sound_map import install_sound_map
+    from player.discovery.sound_map import install_sound_map
+    from player.history.history_view import install_history
+    from player.playlists.playlists_view import install_playlists
 
     return {
         "playlists": install_playlists(window),
@@ -227,9 +227,9 @@ def shoot_library_views(window, views: dict, shot) -> None:
 def main(out: Path) -> int:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Tonearm")
-    from player.main_window import MainWindow
-    from recommender.settings import Settings
-    from recommender.store import open_store
+    from player.shell.main_window import MainWindow
+    from recommender.core.settings import Settings
+    from recommender.library.store import open_store
 
     with tempfile.TemporaryDirectory(prefix="tonearm-demo-") as tmp:
         _music, data = build_demo(Path(tmp))
@@ -304,7 +304,7 @@ def main(out: Path) -> int:
         shot("welcome", welcome)
         welcome.reject()
 
-        from player.app import apply_theme
+        from player.shell.app import apply_theme
 
         apply_theme("dark")
         wait(300)

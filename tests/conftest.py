@@ -19,7 +19,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(data_dir: Path):
-    from recommender.store import open_store
+    from recommender.library.store import open_store
 
     s = open_store(data_dir)
     yield s

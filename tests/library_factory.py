@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from recommender.store import Store, path_to_db
+from recommender.library.store import Store, path_to_db
 
 GENRES = (
     "Rock", "Jazz", "Electronic", "Classical", "Hip-Hop", "Folk", "Ambient", "Blues", "Soul",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from recommender.analyze import embed_tracks
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import ProgressBar, format_duration, print_json
-from recommender.sound_model import MODEL_PATH
+from recommender.sound.analyze import embed_tracks
+from recommender.sound.model import MODEL_PATH
 
 SHOWN_ERRORS = 10
 

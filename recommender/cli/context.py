@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from recommender.settings import Settings
-from recommender.store import Store, open_store
+from recommender.core.settings import Settings
+from recommender.library.store import Store, open_store
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from recommender.app.desktop_entry import DesktopFiles, install_desktop, uninstall_desktop
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import print_json
-from recommender.desktop_entry import DesktopFiles, install_desktop, uninstall_desktop
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import ProgressBar, format_duration, print_json
-from recommender.history import history_stats, recent_plays
-from recommender.history_import import export_listens, import_listens, rematch_unmatched
+from recommender.history.imports import export_listens, import_listens, rematch_unmatched
+from recommender.history.plays import history_stats, recent_plays
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from recommender.app.library_update import update_library
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import ProgressBar, format_duration, print_json
-from recommender.datadir import default_music_dir
-from recommender.library_stats import library_stats
-from recommender.library_update import update_library
-from recommender.tracks import find_tracks
+from recommender.core.datadir import default_music_dir
+from recommender.library.stats import library_stats
+from recommender.library.tracks import find_tracks
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from recommender import __version__
 from recommender.cli.context import Context
-from recommender.datadir import resolve_data_dir
-from recommender.errors import TonearmError
+from recommender.core.datadir import resolve_data_dir
+from recommender.core.errors import TonearmError
 
 # Each module exposes `register(subparsers)`; its parsers set `func(args, ctx) -> int`.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if args.self_test:  # `tonearm --self-test` is routed before this; `python -m recommender`
-        from recommender.self_test import main as self_test_main
+        from recommender.app.self_test import main as self_test_main
 
         return self_test_main(["--verbose"] if args.verbose else [])
     if not getattr(args, "func", None):

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from recommender.progress import Progress
+from recommender.core.progress import Progress
 
 
 def print_json(data: Any) -> None:

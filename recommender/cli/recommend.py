@@ -9,17 +9,17 @@ from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import format_duration, print_json
 from recommender.cli.remote import add_remote_arguments, print_outcome, remote_recommendations
-from recommender.errors import UsageError
-from recommender.library_mixes import display_names
-from recommender.mixes import build_mixes
-from recommender.playlist_files import FORMATS, import_playlist_file, write_playlist_file
-from recommender.playlist_flow import MODES, generate_playlist
-from recommender.playlists import list_playlists, save_playlist
-from recommender.radio import Radio, resolve_seed
-from recommender.recommend import recommend
-from recommender.recommendation import SOURCE_LOCAL, Recommendation
-from recommender.taste_model import load_taste_model
-from recommender.tracks import get_tracks, resolve_track
+from recommender.core.errors import UsageError
+from recommender.discovery.flow import MODES, generate_playlist
+from recommender.discovery.library_mixes import display_names
+from recommender.discovery.mixes import build_mixes
+from recommender.discovery.radio import Radio, resolve_seed
+from recommender.discovery.recommend import recommend
+from recommender.discovery.recommendation import SOURCE_LOCAL, Recommendation
+from recommender.discovery.taste_model import load_taste_model
+from recommender.library.tracks import get_tracks, resolve_track
+from recommender.playlists.files import FORMATS, import_playlist_file, write_playlist_file
+from recommender.playlists.saved import list_playlists, save_playlist
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

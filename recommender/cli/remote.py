@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import print_json
-from recommender.errors import UsageError
+from recommender.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from recommender.remote_recommend import LocalRecommender, RemoteOutcome
+    from recommender.remote.fallback import LocalRecommender, RemoteOutcome
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,14 +72,14 @@ def remote_recommendations(
     local_fn: LocalRecommender | None = None,
 ) -> RemoteOutcome:
     """Remote answer (topped up locally) or the local one; `.source` says which, `.reason` why."""
-    from recommender.remote_recommend import recommend_with_fallback
+    from recommender.remote.fallback import recommend_with_fallback
 
     if endpoint is not None:
-        from recommender.remote_settings import check_endpoint
+        from recommender.remote.settings import check_endpoint
 
         endpoint = check_endpoint(endpoint)
         if not ctx.settings.remote_user_id:
-            from recommender.remote_settings import new_user_id
+            from recommender.remote.settings import new_user_id
 
             ctx.settings.remote_user_id = new_user_id()
             ctx.save_settings()
@@ -121,7 +121,7 @@ def print_outcome(outcome: RemoteOutcome, *, as_json: bool, explain: bool = Fals
 
 
 def _settings_json(ctx: Context) -> dict[str, object]:
-    from recommender.remote_settings import describe_remote
+    from recommender.remote.settings import describe_remote
 
     return describe_remote(ctx.settings, ctx.data_dir)
 
@@ -136,9 +136,9 @@ def _print_settings(info: dict[str, object]) -> None:
 
 
 def run_status(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.errors import RemoteError
-    from recommender.remote_client import CircuitBreaker, RemoteClient
-    from recommender.remote_settings import get_token
+    from recommender.core.errors import RemoteError
+    from recommender.remote.client import CircuitBreaker, RemoteClient
+    from recommender.remote.settings import get_token
 
     info = _settings_json(ctx)
     endpoint = args.endpoint or (
@@ -174,7 +174,7 @@ def run_status(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_preview(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.remote_recommend import preview_request
+    from recommender.remote.fallback import preview_request
 
     endpoint = args.endpoint or ctx.settings.remote_endpoint
     if not endpoint:
@@ -202,7 +202,7 @@ def run_preview(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_enable(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.remote_settings import enable_remote
+    from recommender.remote.settings import enable_remote
 
     enable_remote(ctx.settings, args.endpoint)
     ctx.save_settings()
@@ -211,7 +211,7 @@ def run_enable(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_disable(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.remote_settings import disable_remote
+    from recommender.remote.settings import disable_remote
 
     disable_remote(ctx.settings)
     ctx.save_settings()
@@ -220,7 +220,7 @@ def run_disable(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_reset_id(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.remote_settings import reset_user_id
+    from recommender.remote.settings import reset_user_id
 
     reset_user_id(ctx.settings)
     ctx.save_settings()
@@ -229,7 +229,7 @@ def run_reset_id(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_set_token(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.remote_settings import set_token
+    from recommender.remote.settings import set_token
 
     token = args.token
     if token is None:
@@ -245,7 +245,7 @@ def run_set_token(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_clear_token(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.remote_settings import clear_token
+    from recommender.remote.settings import clear_token
 
     clear_token(ctx.data_dir)
     _report(args, ctx, "token forgotten")
@@ -253,7 +253,7 @@ def run_clear_token(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_share_history(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.remote_settings import set_share_history
+    from recommender.remote.settings import set_share_history
 
     set_share_history(ctx.settings, args.choice == "on")
     ctx.save_settings()

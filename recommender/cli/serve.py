@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from recommender.cli.main import subcommand
-from recommender.errors import UsageError
-from recommender.remote_settings import is_loopback_host
+from recommender.core.errors import UsageError
+from recommender.remote.settings import is_loopback_host
 
 DEFAULT_PORT = 8765
 

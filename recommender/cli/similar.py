@@ -11,9 +11,9 @@ import numpy as np
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import print_json
-from recommender.errors import UsageError
-from recommender.similarity import export_rows, load_index
-from recommender.tracks import get_tracks, resolve_track
+from recommender.core.errors import UsageError
+from recommender.library.tracks import get_tracks, resolve_track
+from recommender.sound.similarity import export_rows, load_index
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

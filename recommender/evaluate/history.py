@@ -23,13 +23,18 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.errors import UsageError
-from recommender.history import is_skip
-from recommender.history_import import Listen, read_listens
-from recommender.item_cf import PlayArrays, build_item_neighbours, session_ids, session_matrix
-from recommender.matching import normalise_artist, recording_key
-from recommender.recommend import _sound_scores, profile_from_plays, score_tracks
-from recommender.taste_model import TasteModel
+from recommender.core.errors import UsageError
+from recommender.discovery.item_cf import (
+    PlayArrays,
+    build_item_neighbours,
+    session_ids,
+    session_matrix,
+)
+from recommender.discovery.recommend import _sound_scores, profile_from_plays, score_tracks
+from recommender.discovery.taste_model import TasteModel
+from recommender.history.imports import Listen, read_listens
+from recommender.history.plays import is_skip
+from recommender.library.matching import normalise_artist, recording_key
 
 TOP_K = 10
 
@@ -294,7 +299,11 @@ def run(args: argparse.Namespace) -> int:
     if args.simulate:
         import tempfile
 
-        from recommender.simulate import simulate, write_embeddings_npz, write_listens_jsonl
+        from recommender.evaluate.simulate import (
+            simulate,
+            write_embeddings_npz,
+            write_listens_jsonl,
+        )
 
         folder = Path(tempfile.mkdtemp(prefix="tonearm-sim-"))
         sim = simulate(args.sim_tracks, args.sim_plays, args.sim_listeners, seed=args.seed)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from recommender import features
-from recommender.sound_model import MODEL_PATH, SoundModel, pool_track
+from recommender.sound import frontend
+from recommender.sound.model import MODEL_PATH, SoundModel, pool_track
 
 AUDIO_SUFFIXES = frozenset(
     {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".mp4", ".aac", ".wma", ".aiff"}
@@ -83,7 +83,7 @@ def ranking_metrics(distances: np.ndarray, groups: list[str]) -> tuple[float, fl
 def cnn_vectors(paths: list[Path], model: SoundModel) -> np.ndarray:
     vectors = []
     for path in paths:
-        vectors.append(pool_track(model.embed_patches(features.track_patches(path))))
+        vectors.append(pool_track(model.embed_patches(frontend.track_patches(path))))
     return np.stack(vectors)
 
 
@@ -95,9 +95,9 @@ def mfcc_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance of the whole track's MFCCs."""
     import librosa
 
-    info = features.probe(path)
-    audio = features.read_excerpts(path, [0.0], info.duration_s + 1.0)[0]
-    mfcc = librosa.feature.mfcc(y=audio, sr=features.SAMPLE_RATE_HZ, n_mfcc=N_MFCC)
+    info = frontend.probe(path)
+    audio = frontend.read_excerpts(path, [0.0], info.duration_s + 1.0)[0]
+    mfcc = librosa.feature.mfcc(y=audio, sr=frontend.SAMPLE_RATE_HZ, n_mfcc=N_MFCC)
     cov = np.cov(mfcc) + np.eye(N_MFCC) * 1e-3
     return mfcc.mean(axis=1), cov
 
@@ -121,9 +121,9 @@ def evaluate(tracks: list[CorpusTrack], model: SoundModel) -> dict:
     started = time.perf_counter()
     for i, track in enumerate(tracks):
         try:
-            vector = pool_track(model.embed_patches(features.track_patches(track.path)))
+            vector = pool_track(model.embed_patches(frontend.track_patches(track.path)))
             gaussian = mfcc_gaussian(track.path)
-        except features.AnalysisError as exc:
+        except frontend.AnalysisError as exc:
             skipped.append(f"{track.path}: {exc}")
             continue
         kept.append(i)

@@ -20,7 +20,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from recommender import __version__
-from recommender.remote_protocol import (
+from recommender.remote.protocol import (
     HEALTH_PATH,
     MAX_GENRES,
     MAX_K,
@@ -33,7 +33,7 @@ from recommender.remote_protocol import (
     PROTOCOL_VERSION,
     RECOMMEND_PATH,
 )
-from recommender.remote_settings import is_loopback_host
+from recommender.remote.settings import is_loopback_host
 from recommender.server.model import ItemModel, load_model
 
 ENV_MODEL = "TONEARM_SERVER_MODEL"

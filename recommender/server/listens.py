@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from recommender.errors import UsageError
-from recommender.remote_protocol import MBID_RE, normalise_artist_title
+from recommender.core.errors import UsageError
+from recommender.remote.protocol import MBID_RE, normalise_artist_title
 
 log = logging.getLogger(__name__)
 

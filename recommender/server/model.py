@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.errors import UsageError
-from recommender.remote_protocol import normalise_artist_title
+from recommender.core.errors import UsageError
+from recommender.remote.protocol import normalise_artist_title
 from recommender.server.listens import Listen, item_key, read_listens
 
 MODEL_NAME = "tonearm-itemcf"

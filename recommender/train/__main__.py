@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from recommender import features
 from recommender.evaluate.sound import corpus_tracks, cosine_distances, evaluate, ranking_metrics
-from recommender.sound_model import SoundModel, pool_track
+from recommender.sound import frontend
+from recommender.sound.model import SoundModel, pool_track
 from recommender.train.contrastive import (
     augment,
     nt_xent,
@@ -59,8 +59,8 @@ class HeldOutProbe:
         self.patches, self.groups = [], []
         for track in tracks:
             try:
-                self.patches.append(torch.from_numpy(features.track_patches(track.path)))
-            except features.AnalysisError:
+                self.patches.append(torch.from_numpy(frontend.track_patches(track.path)))
+            except frontend.AnalysisError:
                 continue
             self.groups.append(track.group)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recommender import features
+from recommender.sound import frontend
 from recommender.train.fetch_data import ManifestRow
 
 # Whole soundtracks kept out of training, judged by `python -m recommender.evaluate sound`.
@@ -19,7 +19,7 @@ HELDOUT_SOUNDTRACKS: tuple[str, ...] = (
     "singularity-music",
     "planetblupi-music-ogg",
 )
-MIN_TRAIN_FRAMES = features.PATCH_FRAMES * 3  # a track needs room for two distinct crops
+MIN_TRAIN_FRAMES = frontend.PATCH_FRAMES * 3  # a track needs room for two distinct crops
 
 
 @dataclass
@@ -37,24 +37,24 @@ class TrainingSet:
     @property
     def hours(self) -> float:
         frames = sum(m.shape[1] for m in self.mels)
-        return frames * features.HOP / features.SAMPLE_RATE_HZ / 3600
+        return frames * frontend.HOP / frontend.SAMPLE_RATE_HZ / 3600
 
 
 def _front_end_key() -> str:
     params = [
-        features.SAMPLE_RATE_HZ,
-        features.N_FFT,
-        features.HOP,
-        features.N_MELS,
-        features.FMIN_HZ,
-        features.FMAX_HZ,
-        features.LOG_FLOOR,
+        frontend.SAMPLE_RATE_HZ,
+        frontend.N_FFT,
+        frontend.HOP,
+        frontend.N_MELS,
+        frontend.FMIN_HZ,
+        frontend.FMAX_HZ,
+        frontend.LOG_FLOOR,
     ]
     return hashlib.sha1(json.dumps(params).encode()).hexdigest()[:10]
 
 
 def _mel_of(path: str) -> np.ndarray:
-    return features.full_track_log_mel(Path(path)).astype(np.float16)
+    return frontend.full_track_log_mel(Path(path)).astype(np.float16)
 
 
 def load_training_set(cache: Path, rows: list[ManifestRow], workers: int = 2) -> TrainingSet:
@@ -72,7 +72,7 @@ def load_training_set(cache: Path, rows: list[ManifestRow], workers: int = 2) ->
     names = sorted({r.soundtrack for r in rows})
     kept = TrainingSet([], [], names, [])
     for row, mel in zip(rows, mels, strict=True):
-        loud = mel.astype(np.float32).max() > np.log(features.LOG_FLOOR) + 3
+        loud = mel.astype(np.float32).max() > np.log(frontend.LOG_FLOOR) + 3
         if mel.shape[1] >= MIN_TRAIN_FRAMES and loud:
             kept.mels.append(mel)
             kept.soundtracks.append(names.index(row.soundtrack))
@@ -128,8 +128,8 @@ def attach_teacher(
     mean, std = teacher_statistics(outputs)
     data.teacher_starts, data.teacher_targets = [], []
     for mel, t, out in zip(data.mels, times, outputs, strict=True):
-        last = mel.shape[1] - features.PATCH_FRAMES
-        starts = np.round(t * features.SAMPLE_RATE_HZ / features.HOP).astype(int)
+        last = mel.shape[1] - frontend.PATCH_FRAMES
+        starts = np.round(t * frontend.SAMPLE_RATE_HZ / frontend.HOP).astype(int)
         keep = starts <= last
         unit = unit_rows(out, mean, std)
         if target == "track":
@@ -161,7 +161,7 @@ def sample_pairs(data: TrainingSet, n_tracks: int, rng: np.random.Generator) -> 
     targets: tuple[list, list] = ([], [])
     for i in picks:
         mel = data.mels[i]
-        last = mel.shape[1] - features.PATCH_FRAMES
+        last = mel.shape[1] - frontend.PATCH_FRAMES
         for crops, wanted in zip(views, targets, strict=True):
             if data.teacher_starts is None:
                 start = int(rng.integers(0, last + 1))
@@ -169,7 +169,7 @@ def sample_pairs(data: TrainingSet, n_tracks: int, rng: np.random.Generator) -> 
                 w = int(rng.integers(0, len(data.teacher_starts[i])))
                 start = int(data.teacher_starts[i][w])
                 wanted.append(data.teacher_targets[i][w])
-            crops.append(mel[:, start : start + features.PATCH_FRAMES])
+            crops.append(mel[:, start : start + frontend.PATCH_FRAMES])
     labels = np.array([data.soundtracks[i] for i in picks])
     a, b = (np.stack(v).astype(np.float32) for v in views)
     if data.teacher_starts is None:

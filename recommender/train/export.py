@@ -8,8 +8,8 @@ import numpy as np
 import onnx
 import torch
 
-from recommender import features
-from recommender.sound_model import VERSION_KEY
+from recommender.sound import frontend
+from recommender.sound.model import VERSION_KEY
 from recommender.train.model import SoundCNN, example_input
 
 OPSET = 17
@@ -32,11 +32,11 @@ def export_onnx(model: SoundCNN, path: Path, version: str, extra: dict[str, str]
     proto = onnx.load(str(path))
     props = {
         VERSION_KEY: version,
-        "sample_rate_hz": str(features.SAMPLE_RATE_HZ),
-        "n_fft": str(features.N_FFT),
-        "hop": str(features.HOP),
-        "n_mels": str(features.N_MELS),
-        "patch_frames": str(features.PATCH_FRAMES),
+        "sample_rate_hz": str(frontend.SAMPLE_RATE_HZ),
+        "n_fft": str(frontend.N_FFT),
+        "hop": str(frontend.HOP),
+        "n_mels": str(frontend.N_MELS),
+        "patch_frames": str(frontend.PATCH_FRAMES),
         **extra,
     }
     for key, value in props.items():

@@ -14,7 +14,7 @@ import itertools
 import torch
 from torch import nn
 
-from recommender.features import N_MELS, PATCH_FRAMES
+from recommender.sound.frontend import N_MELS, PATCH_FRAMES
 
 EMBEDDING_DIM = 128
 CHANNELS = (24, 48, 96, 160)
@@ -32,7 +32,7 @@ def _block(c_in: int, c_out: int) -> nn.Sequential:
 class SoundCNN(nn.Module):
     """Patch encoder: (batch, mels, frames) log-mel to (batch, EMBEDDING_DIM) unit vectors.
 
-    Shapes are fixed by `recommender.features`; only the batch size varies.
+    Shapes are fixed by `recommender.sound.frontend`; only the batch size varies.
     """
 
     def __init__(self, embedding_dim: int = EMBEDDING_DIM) -> None:

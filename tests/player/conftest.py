@@ -13,9 +13,9 @@ pytest.importorskip("PySide6.QtMultimedia")
 @pytest.fixture
 def make_window(qtbot, data_dir: Path) -> Callable:
     """Open a MainWindow on `data_dir` (each call a new window, as after a restart)."""
-    from player.main_window import MainWindow
-    from recommender.settings import Settings
-    from recommender.store import open_store
+    from player.shell.main_window import MainWindow
+    from recommender.core.settings import Settings
+    from recommender.library.store import open_store
 
     opened = []
 

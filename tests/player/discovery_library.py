@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from recommender.store import Store
+from recommender.library.store import Store
 from tests.library_factory import insert_library
 from tests.recommender.history_factory import DAY_S, add_embeddings, add_session
 

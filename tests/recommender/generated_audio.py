@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from recommender.store import Store
+from recommender.library.store import Store
 
 
 def tone(seconds: float, rate: int, pitch_hz: float, seed: int = 0) -> np.ndarray:

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from recommender.store import Store
+from recommender.library.store import Store
 
 DAY_S = 86400.0
 

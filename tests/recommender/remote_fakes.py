@@ -19,9 +19,9 @@ from pathlib import Path
 
 import httpx
 
-from recommender.recommendation import Recommendation
-from recommender.store import Store
-from recommender.tracks import get_track
+from recommender.discovery.recommendation import Recommendation
+from recommender.library.store import Store
+from recommender.library.tracks import get_track
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

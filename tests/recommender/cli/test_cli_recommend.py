@@ -1,8 +1,8 @@
 import json
 
 from recommender.cli.main import main
-from recommender.simulate import simulate, write_to_store
-from recommender.store import open_store
+from recommender.evaluate.simulate import simulate, write_to_store
+from recommender.library.store import open_store
 
 
 def _library(data_dir):

@@ -9,14 +9,14 @@ import sys
 import pytest
 
 from recommender.cli.main import main
-from recommender.settings import Settings
-from recommender.store import open_store
+from recommender.core.settings import Settings
+from recommender.library.store import open_store
 from tests.recommender.remote_fakes import FakeServer, add_plays, add_track, respond, valid_answer
 
 
 @pytest.fixture(autouse=True)
 def no_keyring(monkeypatch):
-    monkeypatch.setattr("recommender.remote_settings._keyring", lambda: None)
+    monkeypatch.setattr("recommender.remote.settings._keyring", lambda: None)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Desktop integration: MPRIS and the tray icon."""

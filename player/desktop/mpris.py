@@ -1,0 +1,431 @@
+"""MPRIS2 on the D-Bus session bus, so desktop media controls, keys and widgets drive Tonearm.
+
+Two QDBusAbstractAdaptor children of one registered object export org.mpris.MediaPlayer2 and
+org.mpris.MediaPlayer2.Player; their Qt properties and slots are the D-Bus properties and
+methods. Changes are announced with org.freedesktop.DBus.Properties.PropertiesChanged, which
+QtDBus does not send by itself. Without a session bus (a bare container, Windows, macOS) this
+logs one line and the player carries on.
+
+PySide6 turns a Python int that fits in 32 bits into a D-Bus int32, so inside Metadata
+`mpris:length` is an int32 for tracks under about 35 minutes (int64 above); properties declared
+"qlonglong" (Position) and the Seeked signal are proper int64s.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import ClassInfo, Property, QMetaType, QObject, QUrl, Signal, Slot
+from PySide6.QtDBus import (
+    QDBusAbstractAdaptor,
+    QDBusArgument,
+    QDBusConnection,
+    QDBusMessage,
+    QDBusObjectPath,
+)
+
+from recommender.library.tracks import Track
+
+if TYPE_CHECKING:
+    from player.shell.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "org.mpris.MediaPlayer2.tonearm"
+OBJECT_PATH = "/org/mpris/MediaPlayer2"
+ROOT_INTERFACE = "org.mpris.MediaPlayer2"
+PLAYER_INTERFACE = "org.mpris.MediaPlayer2.Player"
+NO_TRACK = "/org/mpris/MediaPlayer2/TrackList/NoTrack"
+TRACK_PATH_PREFIX = "/org/tonearm/track/"
+SEEK_JUMP_MS = 1500
+"""A position step larger than this (or backwards) is a seek, announced with Seeked."""
+MIME_TYPES = (
+    "audio/mpeg", "audio/flac", "audio/x-flac", "audio/ogg", "audio/x-vorbis+ogg", "audio/opus",
+    "audio/x-opus+ogg", "audio/wav", "audio/x-wav", "audio/mp4", "audio/aac", "audio/x-m4a",
+)  # fmt: skip
+
+
+def file_url(path: str) -> str:
+    """A percent-encoded file:// URL (clients split on spaces and choke on raw bytes)."""
+    return bytes(QUrl.fromLocalFile(path).toEncoded().data()).decode("ascii")
+
+
+def track_object_path(track: Track | None) -> str:
+    return f"{TRACK_PATH_PREFIX}{track.id}" if track is not None else NO_TRACK
+
+
+def track_metadata(track: Track | None, art_url: str = "") -> dict[str, Any]:
+    """The MPRIS Metadata map (xesam:artist is a list, mpris:length in microseconds)."""
+    if track is None:
+        return {"mpris:trackid": QDBusObjectPath(NO_TRACK)}
+    meta: dict[str, Any] = {
+        "mpris:trackid": QDBusObjectPath(track_object_path(track)),
+        "xesam:title": track.display_title,
+        "xesam:url": file_url(track.path),
+    }
+    if track.artist:
+        meta["xesam:artist"] = [track.artist]
+    if track.album:
+        meta["xesam:album"] = track.album
+    if track.albumartist:
+        meta["xesam:albumArtist"] = [track.albumartist]
+    if track.tracknumber:
+        meta["xesam:trackNumber"] = int(track.tracknumber)
+    if track.genre:
+        meta["xesam:genre"] = [track.genre]
+    if track.duration:
+        meta["mpris:length"] = round(track.duration * 1_000_000)
+    if art_url:
+        meta["mpris:artUrl"] = art_url
+    return meta
+
+
+def cover_art_url(track: Track, cache_dir: Path) -> str:
+    """A file:// URL for the track's cover: the embedded picture written to a cache file, else
+    the image beside the track (the now-playing bar's order). Reads the disk: call it in a
+    worker."""
+    from recommender.library.cover_art import embedded_picture, folder_picture_paths
+
+    data = embedded_picture(track.path)
+    if not data:
+        beside = folder_picture_paths(track.path)
+        return file_url(beside[0]) if beside else ""
+    ext = ".png" if data[:8] == b"\x89PNG\r\n\x1a\n" else ".jpg"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    target = cache_dir / f"mpris-cover-{track.id}{ext}"
+    for old in cache_dir.glob("mpris-cover-*"):
+        if old != target:
+            old.unlink(missing_ok=True)  # one cover at a time
+    if not target.exists():
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return file_url(str(target))
+
+
+def session_bus(connection_name: str) -> QDBusConnection | None:
+    """A private connection to the session bus in $DBUS_SESSION_BUS_ADDRESS (read now, so
+    tests can point it at their own bus), else the usual per-user bus; None when there is none."""
+    address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
+    if not address:
+        runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+        if not runtime or not os.path.exists(os.path.join(runtime, "bus")):
+            return None  # never let libdbus try X11 autolaunch
+        address = f"unix:path={os.path.join(runtime, 'bus')}"
+    connection = QDBusConnection.connectToBus(address, connection_name)
+    if not connection.isConnected():
+        log.info("no D-Bus session bus at %s: %s", address, connection.lastError().message())
+        QDBusConnection.disconnectFromBus(connection_name)
+        return None
+    return connection
+
+
+@ClassInfo({"D-Bus Interface": ROOT_INTERFACE})
+class RootAdaptor(QDBusAbstractAdaptor):
+    """org.mpris.MediaPlayer2: who we are, Raise and Quit."""
+
+    def __init__(self, service: MprisService) -> None:
+        super().__init__(service)
+        self.service = service
+
+    @Slot()
+    def Raise(self) -> None:
+        self.service.raise_window()
+
+    @Slot()
+    def Quit(self) -> None:
+        self.service.window.close()
+
+    def _true(self) -> bool:
+        return True
+
+    def _false(self) -> bool:
+        return False
+
+    def _identity(self) -> str:
+        return "Tonearm"
+
+    def _desktop_entry(self) -> str:
+        return "tonearm"
+
+    def _schemes(self) -> list[str]:
+        return ["file"]
+
+    def _mime_types(self) -> list[str]:
+        return list(MIME_TYPES)
+
+    CanQuit = Property(bool, _true)
+    CanRaise = Property(bool, _true)
+    HasTrackList = Property(bool, _false)
+    Identity = Property(str, _identity)
+    DesktopEntry = Property(str, _desktop_entry)
+    SupportedUriSchemes = Property("QStringList", _schemes)
+    SupportedMimeTypes = Property("QStringList", _mime_types)
+
+
+@ClassInfo({"D-Bus Interface": PLAYER_INTERFACE})
+class PlayerAdaptor(QDBusAbstractAdaptor):
+    """org.mpris.MediaPlayer2.Player: transport controls, position, volume, metadata."""
+
+    Seeked = Signal("qlonglong")
+
+    def __init__(self, service: MprisService) -> None:
+        super().__init__(service)
+        self.service = service
+
+    @Slot()
+    def PlayPause(self) -> None:
+        self.service.window.playback.toggle()
+
+    @Slot()
+    def Play(self) -> None:
+        if not self.service.window.playback.is_playing():
+            self.service.window.playback.toggle()
+
+    @Slot()
+    def Pause(self) -> None:
+        if self.service.window.playback.is_playing():
+            self.service.window.playback.toggle()
+
+    @Slot()
+    def Stop(self) -> None:
+        self.service.window.playback.stop()
+
+    @Slot()
+    def Next(self) -> None:
+        self.service.window.next_track()
+
+    @Slot()
+    def Previous(self) -> None:
+        self.service.window.previous_track()
+
+    @Slot("qlonglong")
+    def Seek(self, offset_us: int) -> None:
+        self.service.seek_by(offset_us)
+
+    @Slot(QDBusObjectPath, "qlonglong")
+    def SetPosition(self, track_id: QDBusObjectPath, position_us: int) -> None:
+        self.service.set_position(track_id.path(), position_us)
+
+    @Slot(str)
+    def OpenUri(self, uri: str) -> None:
+        self.service.open_uri(uri)
+
+    def _status(self) -> str:
+        return self.service.playback_status()
+
+    def _metadata(self) -> dict:
+        return self.service.metadata()
+
+    def _position(self) -> int:
+        return self.service.window.playback.position_ms() * 1000
+
+    def _volume(self) -> float:
+        return float(self.service.window.settings.volume)
+
+    def _set_volume(self, volume: float) -> None:
+        self.service.set_volume(volume)
+
+    def _rate(self) -> float:
+        return 1.0
+
+    def _set_rate(self, _rate: float) -> None:
+        pass  # one speed only; the spec lets a player ignore this
+
+    def _true(self) -> bool:
+        return True
+
+    def _can_seek(self) -> bool:
+        return self.service.window.playback.track is not None
+
+    PlaybackStatus = Property(str, _status)
+    Metadata = Property("QVariantMap", _metadata)
+    Position = Property("qlonglong", _position)
+    Volume = Property(float, _volume, _set_volume)
+    Rate = Property(float, _rate, _set_rate)
+    MinimumRate = Property(float, _rate)
+    MaximumRate = Property(float, _rate)
+    CanGoNext = Property(bool, _true)
+    CanGoPrevious = Property(bool, _true)
+    CanPlay = Property(bool, _true)
+    CanPause = Property(bool, _true)
+    CanSeek = Property(bool, _can_seek)
+    CanControl = Property(bool, _true)
+
+
+class MprisService(QObject):
+    """The object registered at /org/mpris/MediaPlayer2; follows `window.playback`."""
+
+    def __init__(self, window: MainWindow, connection: QDBusConnection, name: str) -> None:
+        super().__init__(window)
+        self.window = window
+        self.connection = connection
+        self.connection_name = name
+        self.service_name = ""
+        self.root = RootAdaptor(self)
+        self.player = PlayerAdaptor(self)
+        self.cache_dir = window.data_dir / "cache"
+        self._art_url = ""
+        self._art_token = 0
+        self._last_pos_ms = 0
+        self._status = self.playback_status()
+        playback = window.playback
+        playback.trackChanged.connect(self._track_changed)
+        playback.stateChanged.connect(self._state_changed)
+        playback.positionChanged.connect(self._position_changed)
+
+    def register(self) -> bool:
+        """Export the object and take the well-known name (another instance's if it is busy)."""
+        if not self.connection.registerObject(OBJECT_PATH, self):
+            log.warning("MPRIS: cannot register %s: %s", OBJECT_PATH, self._error())
+            return False
+        for name in (SERVICE_NAME, f"{SERVICE_NAME}.instance{os.getpid()}"):
+            if self.connection.registerService(name):
+                self.service_name = name
+                return True
+        log.warning("MPRIS: cannot take the bus name %s: %s", SERVICE_NAME, self._error())
+        self.connection.unregisterObject(OBJECT_PATH)
+        return False
+
+    def close(self) -> None:
+        """Leave the bus (app quitting, or a test's window closing)."""
+        if not self.connection_name:
+            return
+        if self.service_name:
+            self.connection.unregisterService(self.service_name)
+        self.connection.unregisterObject(OBJECT_PATH)
+        QDBusConnection.disconnectFromBus(self.connection_name)
+        self.connection_name = ""
+
+    def _error(self) -> str:
+        return self.connection.lastError().message() or "unknown error"
+
+    # --- state read by the adaptors -------------------------------------------------------
+    def playback_status(self) -> str:
+        playback = self.window.playback
+        if playback.track is None:
+            return "Stopped"
+        return "Playing" if playback.is_playing() else "Paused"
+
+    def metadata(self) -> dict[str, Any]:
+        return track_metadata(self.window.playback.track, self._art_url)
+
+    # --- commands -------------------------------------------------------------------------
+    def raise_window(self) -> None:
+        self.window.show()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def seek_by(self, offset_us: int) -> None:
+        playback = self.window.playback
+        track = playback.track
+        if track is None:
+            return
+        target_ms = max(0, playback.position_ms() + offset_us // 1000)
+        if track.duration and target_ms >= track.duration * 1000:
+            self.window.next_track()  # the spec: seeking past the end acts like Next
+            return
+        self._seek(target_ms)
+
+    def set_position(self, track_path: str, position_us: int) -> None:
+        track = self.window.playback.track
+        if track is None or track_path != track_object_path(track) or position_us < 0:
+            return  # a stale request for an earlier track: the spec says ignore it
+        if track.duration and position_us > track.duration * 1_000_000:
+            return
+        self._seek(position_us // 1000)
+
+    def _seek(self, position_ms: int) -> None:
+        self.window.playback.seek(int(position_ms))
+        self._last_pos_ms = int(position_ms)
+        self.player.Seeked.emit(int(position_ms) * 1000)
+
+    def set_volume(self, volume: float) -> None:
+        volume = max(0.0, min(1.0, float(volume)))
+        self.window.settings.volume = volume
+        self.window.playback.set_volume(volume)
+        self.window.now_playing.set_volume(volume)
+        self._properties_changed({"Volume": volume})
+
+    def open_uri(self, uri: str) -> None:
+        from player.shell.single_instance import absolute_paths, open_in_window
+
+        url = QUrl(uri)
+        if url.isLocalFile() or not url.scheme():
+            open_in_window(self.window, absolute_paths([url.toLocalFile() or uri]))
+
+    # --- playback events ------------------------------------------------------------------
+    def _track_changed(self, track: Track | None) -> None:
+        self._art_url = ""
+        self._art_token += 1
+        self._last_pos_ms = 0
+        self._properties_changed(
+            {
+                "Metadata": self.metadata(),
+                "PlaybackStatus": self.playback_status(),
+                "CanSeek": track is not None,
+            }
+        )
+        if track is None:
+            return
+        token, cache_dir = self._art_token, self.cache_dir
+        self.window.jobs.start(
+            lambda _job: cover_art_url(track, cache_dir),
+            on_done=lambda url: self._art_found(token, url),
+        )
+
+    def _art_found(self, token: int, url: str) -> None:
+        if token == self._art_token and url:
+            self._art_url = url
+            self._properties_changed({"Metadata": self.metadata()})
+
+    def _state_changed(self, _state: str) -> None:
+        status = self.playback_status()
+        if status != self._status:
+            self._properties_changed({"PlaybackStatus": status})
+
+    def _position_changed(self, position_ms: int, _duration_ms: int) -> None:
+        step = position_ms - self._last_pos_ms
+        self._last_pos_ms = position_ms
+        if step < 0 or step > SEEK_JUMP_MS:
+            self.player.Seeked.emit(int(position_ms) * 1000)
+
+    def _properties_changed(self, changed: dict[str, Any]) -> None:
+        if "PlaybackStatus" in changed:
+            self._status = changed["PlaybackStatus"]
+        if not self.connection_name:
+            return
+        invalidated = QDBusArgument()  # an empty list must still be typed "as"
+        invalidated.beginArray(QMetaType(QMetaType.Type.QString))
+        invalidated.endArray()
+        message = QDBusMessage.createSignal(
+            OBJECT_PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged"
+        )
+        message.setArguments([PLAYER_INTERFACE, changed, invalidated])
+        self.connection.send(message)
+
+
+def install_mpris(window: MainWindow) -> None:
+    """Feature installer: export MPRIS when a session bus is there; otherwise log and go on."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return
+    name = f"tonearm-mpris-{id(window):x}"
+    connection = session_bus(name)
+    if connection is None:
+        log.info("MPRIS is off: no D-Bus session bus")
+        return
+    service = MprisService(window, connection, name)
+    if not service.register():
+        service.close()
+        return
+    window.mpris = service  # type: ignore[attr-defined]  # for tests and the tray
+    window.destroyed.connect(lambda *_: service.close())
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(service.close)

@@ -1,0 +1,1 @@
+"""The library table, its model and the browser beside it."""

@@ -1,0 +1,1 @@
+"""Playing audio: decks, play order, the now-playing bar, the queue panel."""

@@ -1,0 +1,1 @@
+"""The Playlists tab and its dialogs."""

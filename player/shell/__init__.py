@@ -1,0 +1,1 @@
+"""The app's frame: start-up, the launcher, the main window, feature installers, one instance."""

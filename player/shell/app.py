@@ -1,0 +1,155 @@
+"""Start the desktop app: `run_app(argv)` is what `tonearm` with no subcommand calls."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from recommender.core.datadir import resolve_data_dir
+from recommender.core.errors import TonearmError
+
+log = logging.getLogger(__name__)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="tonearm", description="The Tonearm music player.")
+    parser.add_argument("--data-dir", metavar="DIR", help="library database and settings folder")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    parser.add_argument("--no-scan", action="store_true", help="skip the start-up rescan")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="play these (in the running window if any)"
+    )
+    args, _qt_args = parser.parse_known_args(argv)
+    return args
+
+
+def apply_theme(theme: str) -> None:
+    """ "system" follows the desktop's light/dark setting; "light"/"dark" force one.
+
+    Where the platform can switch (Windows, macOS, GNOME/KDE portals) the color-scheme hint does
+    it; elsewhere (plain X11, Xvfb) a forced choice uses the Fusion style with its own palette.
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication, QStyleFactory
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    hints = QGuiApplication.styleHints()
+    scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(
+        theme, Qt.ColorScheme.Unknown
+    )
+    if hasattr(hints, "setColorScheme"):  # Qt 6.8+
+        hints.setColorScheme(scheme)
+    if theme == "system":
+        if app.property("tonearm_forced_theme"):
+            app.setPalette(app.style().standardPalette())
+            app.setProperty("tonearm_forced_theme", False)
+        return
+    if hints.colorScheme() == scheme and not app.property("tonearm_forced_theme"):
+        return  # the platform switched by itself
+    fusion = QStyleFactory.create("Fusion")
+    app.setStyle(fusion)
+    app.setPalette(_dark_palette() if theme == "dark" else fusion.standardPalette())
+    app.setProperty("tonearm_forced_theme", True)
+
+
+def _dark_palette():
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    role = QPalette.ColorRole
+    colours = {
+        role.Window: "#2b2b2b", role.WindowText: "#e6e6e6", role.Base: "#1f1f1f",
+        role.AlternateBase: "#262626", role.ToolTipBase: "#333333", role.ToolTipText: "#e6e6e6",
+        role.Text: "#e6e6e6", role.Button: "#353535", role.ButtonText: "#e6e6e6",
+        role.BrightText: "#ff5555", role.Highlight: "#2f7bd6", role.HighlightedText: "#ffffff",
+        role.Link: "#6fb3ff", role.PlaceholderText: "#8a8a8a", role.Mid: "#444444",
+        role.Dark: "#1a1a1a", role.Light: "#4a4a4a", role.Midlight: "#3a3a3a",
+    }  # fmt: skip
+    for r, colour in colours.items():
+        palette.setColor(r, QColor(colour))
+    disabled = QPalette.ColorGroup.Disabled
+    for r in (role.Text, role.WindowText, role.ButtonText):
+        palette.setColor(disabled, r, QColor("#7a7a7a"))
+    return palette
+
+
+def _app_icon():
+    """The Tonearm icon at every rendered size, found like the model (checkout, wheel, bundle)."""
+    from PySide6.QtGui import QIcon
+
+    from recommender.core.resource_paths import ICON_SIZES_PX, icon_png
+
+    icon = QIcon()
+    for size in ICON_SIZES_PX:
+        icon.addFile(str(icon_png(size)))
+    return icon
+
+
+def _no_display() -> bool:
+    """On Linux/BSD without X11 or Wayland, Qt would abort; say so instead."""
+    import os
+
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd")):
+        return False
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run_app(argv: list[str]) -> int:
+    """Open the main window on the data folder from --data-dir / $TONEARM_HOME / the default."""
+    args = parse_args(list(argv))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    from player.shell.single_instance import absolute_paths, claim, hand_over, open_in_window
+
+    data_dir = resolve_data_dir(args.data_dir)
+    files = absolute_paths(args.files)
+    if hand_over(data_dir, files):
+        return 0  # the running window plays them
+    if _no_display():
+        print(
+            "tonearm: no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+            "run a command instead, e.g. `tonearm --help`",
+            file=sys.stderr,
+        )
+        return 1
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from player.shell.installers import install_features
+    from player.shell.main_window import MainWindow
+    from recommender.core.settings import Settings
+    from recommender.library.store import open_store
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tonearm"])
+    app.setApplicationName("Tonearm")
+    app.setOrganizationName("Tonearm")
+    app.setDesktopFileName("tonearm")
+    app.setWindowIcon(_app_icon())
+    instance = claim(data_dir, files)
+    if instance is None:
+        return 0
+    try:
+        store = open_store(data_dir)
+    except TonearmError as exc:
+        QMessageBox.critical(None, "Tonearm cannot open its library", str(exc))
+        instance.close()
+        return exc.exit_code
+    settings = Settings.load(data_dir)
+    apply_theme(settings.theme)
+    window = MainWindow(data_dir, settings, store)
+    install_features(window)
+    window.show()
+    window.start(startup_scan=not args.no_scan)
+    instance.filesReceived.connect(lambda paths: open_in_window(window, paths))
+    if files:
+        open_in_window(window, files)
+    try:
+        return app.exec()
+    finally:
+        instance.close()
+        window.shutdown()
+        store.close()

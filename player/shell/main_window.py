@@ -1,0 +1,1012 @@
+"""The main window: browser | library table | queue, the now-playing bar, menus and shortcuts.
+
+It wires widgets to the core; long work goes to `workers.background` jobs, every database write
+to a single writer thread (so writes keep their order), and reads to small core functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from player.library.browser import BrowserPanel
+from player.library.table_model import COLUMN_KEYS, COLUMNS, DEFAULT_HIDDEN, LibraryModel
+from player.playback.decks import FinishedPlay, Playback
+from player.playback.now_playing import NowPlayingBar
+from player.playback.play_order import Choice, PlayOrder
+from player.playback.queue_panel import QueueModel, QueuePanel
+from player.settings.dialogs import PropertiesDialog, SettingsDialog, WelcomeDialog
+from player.widgets.track_menu import TrackActions, TrackMenuProvider, build_track_menu
+from player.workers.background import JobRunner, library_dirs, load_cover_image
+from recommender.core.datadir import default_music_dir
+from recommender.core.errors import TonearmError
+from recommender.core.progress import Progress
+from recommender.core.settings import Settings
+from recommender.history.play_queue import SavedQueue, load_queue, save_position, save_queue
+from recommender.library.columns import (
+    LibraryColumns,
+    add_play_stats,
+    read_track_columns,
+    write_columns_cache,
+)
+from recommender.library.store import Store
+from recommender.library.tracks import Track, get_track
+from recommender.playlists.edit import append_to_playlist, create_playlist, list_playlists
+
+log = logging.getLogger(__name__)
+
+SEARCH_DEBOUNCE_MS = 30
+"""Coalesce keystrokes typed faster than this; a filter over 100,000 rows takes a few ms."""
+WATCH_DEBOUNCE_MS = 3000
+"""Wait for a copy into the library to settle before rescanning."""
+QUEUE_SAVE_DELAY_MS = 300
+POSITION_SAVE_INTERVAL_MS = 10_000
+STATUS_MESSAGE_MS = 8000
+FIRST_RUN_KEY = "first_run_done"
+WORKER_THREADS = 4
+"""Jobs mostly wait on the disk or on worker processes; a long scan must not hold up covers."""
+
+
+class MainWindow(QMainWindow):
+    libraryLoaded = Signal(int)  # rows
+    filterApplied = Signal(int)  # visible rows
+    playRecorded = Signal(object)  # recommender.history.plays.Play
+    unplayableSkipped = Signal(int, str)  # track id, message
+    scanFinished = Signal(object)  # ScanSummary, or an error message (str)
+    analysisFinished = Signal(object)  # AnalyzeSummary, or an error message (str)
+    analysisStarted = Signal(object)  # the Job: its signals.progress reports Progress
+    settingsOpened = Signal(object)  # SettingsDialog, before it shows: features add sections
+    queueSaved = Signal()
+    playlistsChanged = Signal()  # a playlist was created or tracks were added to one
+
+    def __init__(self, data_dir: Path, settings: Settings, store: Store, parent=None) -> None:
+        super().__init__(parent)
+        self.data_dir = data_dir
+        self.settings = settings
+        self.store = store  # GUI-thread connection: single-row reads only
+        self.setWindowTitle("Tonearm")
+        job_pool = QThreadPool(self)
+        job_pool.setMaxThreadCount(WORKER_THREADS)
+        self.jobs = JobRunner(job_pool, self)
+        writer_pool = QThreadPool(self)
+        writer_pool.setMaxThreadCount(1)
+        self.writer = JobRunner(writer_pool, self)
+        self.view_state = QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
+        self.order = PlayOrder()
+        self.list_context = "library"
+        self.track_menu_providers: list[TrackMenuProvider] = []
+        self.columns: LibraryColumns | None = None
+        self._scan_job = None
+        self._analysis_job = None
+        self._analysis_unavailable = False
+        self._rescan_again = False
+        self._cover_token = 0
+        self._peeked: Track | None = None
+        self._loading = False
+        self._reload_again = False
+        self._welcome_pending = False
+
+        self.playback = Playback(self)
+        self.playback.next_track = self._next_for_playback
+        self.playback.peek_next = self._peek_for_playback
+        self._build_widgets()
+        self._build_menus()
+        self._build_shortcuts()
+        self._connect()
+        self._restore_view_state()
+        self.playback.set_volume(settings.volume)
+        self.playback.set_replaygain(settings.replaygain_mode, settings.replaygain_preamp_db)
+        self.now_playing.set_volume(settings.volume)
+
+    # --- construction ---------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(
+            "Search  (words, artist:, album:, genre:, year:1990..1999, -word)   Ctrl+F"
+        )
+        self.search.setClearButtonEnabled(True)
+        self.model = LibraryModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setDragEnabled(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        vheader = self.table.verticalHeader()
+        vheader.hide()
+        vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vheader.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicatorClearable(True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        # The visible defaults add up to 724 px, so with the scroll bar they fit the 760 px
+        # centre of the default 1280 px window (Length was cut off behind a scroll bar).
+        widths = {"title": 200, "artist": 150, "album": 150, "year": 46, "genre": 84,
+                  "duration": 54, "plays": 40, "last_played": 110, "added": 110}  # fmt: skip
+        for i, key in enumerate(COLUMN_KEYS):
+            header.resizeSection(i, widths[key])
+            header.setSectionHidden(i, key in DEFAULT_HIDDEN)
+        self.table.setSortingEnabled(True)
+
+        library_page = QWidget()
+        centre_layout = QVBoxLayout(library_page)
+        centre_layout.setContentsMargins(4, 4, 4, 4)
+        centre_layout.addWidget(self.search)
+        centre_layout.addWidget(self.table, 1)
+        # The centre holds one tab per view (Library first); features add theirs with add_view.
+        centre = QTabWidget()
+        centre.setDocumentMode(True)
+        centre.addTab(library_page, "Library")
+        self.views = centre
+
+        self.browser = BrowserPanel()
+        self.queue_model = QueueModel(self.order, self)
+        self.queue_panel = QueuePanel(self.queue_model)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.browser)
+        self.splitter.addWidget(centre)
+        self.splitter.addWidget(self.queue_panel)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([220, 760, 300])
+
+        self.now_playing = NowPlayingBar()
+        root = QWidget()
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.now_playing)
+        self.setCentralWidget(root)
+
+        status = self.statusBar()
+        self.count_label = QLabel("Loading library…")
+        self.scan_label = QLabel()
+        self.scan_progress = QProgressBar()
+        self.scan_progress.setMaximumWidth(180)
+        self.scan_progress.setTextVisible(False)
+        self.scan_cancel = QToolButton()
+        self.scan_cancel.setText("Cancel")
+        self.scan_cancel.clicked.connect(self.cancel_scan)
+        scan_box = QWidget()
+        scan_layout = QHBoxLayout(scan_box)
+        scan_layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.scan_label, self.scan_progress, self.scan_cancel):
+            scan_layout.addWidget(w)
+        self.scan_box = scan_box
+        scan_box.hide()
+        status.addPermanentWidget(scan_box)
+        status.addPermanentWidget(self.count_label)
+
+        self.search_timer = QTimer(self)
+        self.search_timer.setSingleShot(True)
+        self.search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self.queue_timer = QTimer(self)
+        self.queue_timer.setSingleShot(True)
+        self.queue_timer.setInterval(QUEUE_SAVE_DELAY_MS)
+        self.position_timer = QTimer(self)
+        self.position_timer.setInterval(POSITION_SAVE_INTERVAL_MS)
+        self.watch_timer = QTimer(self)
+        self.watch_timer.setSingleShot(True)
+        self.watch_timer.setInterval(WATCH_DEBOUNCE_MS)
+        self.watcher = QFileSystemWatcher(self)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction("Add music folder…", self._add_folder)
+        file_menu.addAction("Rescan library", self.rescan)
+        file_menu.addSeparator()
+        settings_action = file_menu.addAction("Settings…", self.open_settings)
+        settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("Quit", self.close)
+        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        play_menu = bar.addMenu("&Playback")
+        play_menu.addAction("Play / pause\tSpace", self.playback.toggle)
+        play_menu.addAction("Stop", self.playback.stop)
+        play_menu.addAction("Next", self.next_track)
+        play_menu.addAction("Previous", self.previous_track)
+        play_menu.addSeparator()
+        play_menu.addAction("Locate playing track\tCtrl+L", self.locate_playing)
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.addAction("Search\tCtrl+F", self.focus_search)
+        self.columns_menu = self.view_menu.addMenu("Columns")
+        self._column_actions: list[QAction] = []
+        for i, (key, label) in enumerate(COLUMNS):
+            action = QAction(label, self, checkable=True)
+            action.toggled.connect(lambda on, col=i: self._set_column_visible(col, on))
+            self._column_actions.append(action)
+            self.columns_menu.addAction(action)
+            del key
+        self.view_menu.addAction("Album order (unsorted)", self._unsort)
+        self.columns_menu.aboutToShow.connect(self._sync_column_actions)
+
+    def _build_shortcuts(self) -> None:
+        def shortcut(seq, slot, widget=None, context=Qt.ShortcutContext.WindowShortcut) -> None:
+            sc = QShortcut(QKeySequence(seq), widget or self)
+            sc.setContext(context)
+            sc.activated.connect(slot)
+
+        shortcut(Qt.Key.Key_Space, self.playback.toggle)
+        shortcut("Ctrl+F", self.focus_search)
+        shortcut("Ctrl+L", self.locate_playing)
+        shortcut(Qt.Key.Key_MediaPlay, self.playback.toggle)
+        shortcut(Qt.Key.Key_MediaTogglePlayPause, self.playback.toggle)
+        shortcut(Qt.Key.Key_MediaPause, self.playback.toggle)
+        shortcut(Qt.Key.Key_MediaStop, self.playback.stop)
+        shortcut(Qt.Key.Key_MediaNext, self.next_track)
+        shortcut(Qt.Key.Key_MediaPrevious, self.previous_track)
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut(key, self._play_current_row, self.table, Qt.ShortcutContext.WidgetShortcut)
+        shortcut(
+            Qt.Key.Key_Down, self._search_to_table, self.search, Qt.ShortcutContext.WidgetShortcut
+        )
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut(key, self._search_to_table, self.search, Qt.ShortcutContext.WidgetShortcut)
+
+    def _connect(self) -> None:
+        self.search.textChanged.connect(lambda _t: self.search_timer.start())
+        self.search_timer.timeout.connect(self.apply_search)
+        self.table.doubleClicked.connect(lambda idx: self.play_library_row(idx.row()))
+        self.table.customContextMenuRequested.connect(self._library_menu)
+        self.table.horizontalHeader().customContextMenuRequested.connect(self._header_menu)
+        self.browser.browseChanged.connect(self._browse)
+        self.queue_panel.playRequested.connect(self.play_queue_row)
+        self.queue_panel.context_menu_for = self._queue_menu
+        self.queue_model.changed.connect(self.queue_timer.start)
+        self.queue_timer.timeout.connect(self.save_queue_now)
+        self.position_timer.timeout.connect(self._save_position)
+        self.watch_timer.timeout.connect(self.rescan)
+        self.watcher.directoryChanged.connect(lambda _p: self.watch_timer.start())
+
+        np_bar = self.now_playing
+        np_bar.playPauseClicked.connect(self.playback.toggle)
+        np_bar.nextClicked.connect(self.next_track)
+        np_bar.previousClicked.connect(self.previous_track)
+        np_bar.seekRequested.connect(self.playback.seek)
+        np_bar.volumeChanged.connect(self._volume_changed)
+        np_bar.shuffleToggled.connect(self._set_shuffle)
+        np_bar.repeatChanged.connect(self._set_repeat)
+        pb = self.playback
+        pb.trackChanged.connect(self._track_changed)
+        pb.positionChanged.connect(np_bar.set_position)
+        pb.stateChanged.connect(self._state_changed)
+        pb.playFinished.connect(self._record_play)
+        pb.unplayable.connect(self._unplayable)
+
+    # --- start-up -------------------------------------------------------------------------
+    def start(self, *, first_run_dialog: bool = True, startup_scan: bool = True) -> None:
+        """After show(): load the library, restore the queue, rescan, maybe welcome."""
+        self.reload_library()
+        self._restore_queue()
+        self.position_timer.start()
+        if self.settings.library_folders and startup_scan:
+            QTimer.singleShot(500, self.rescan)  # after first paint; unchanged files are cheap
+        elif self.settings.library_folders:
+            self._watch_folders()
+        self._welcome_pending = first_run_dialog and not self.settings.library_folders
+        self._welcome_pending &= not self.settings.extra.get(FIRST_RUN_KEY)
+
+    def show_welcome(self) -> WelcomeDialog:
+        dialog = WelcomeDialog(str(default_music_dir()), self)
+        dialog.finished.connect(lambda result: self._welcome_done(dialog, result))
+        dialog.open()
+        return dialog
+
+    def _welcome_done(self, dialog: WelcomeDialog, result: int) -> None:
+        self.settings.extra[FIRST_RUN_KEY] = True
+        if result:
+            self.settings.library_folders = dialog.folders.folders()
+        self._save_settings()
+        if result and self.settings.library_folders:
+            self.rescan()
+
+    def reload_library(self) -> None:
+        """Load the columns in a worker; a second call while loading runs once more after."""
+        if self._loading:
+            self._reload_again = True
+            return
+        self._loading = True
+        sort_key = self.model.sort_key
+
+        def load(store: Store, _job) -> LibraryColumns:
+            columns = read_track_columns(store)
+            if sort_key and sort_key not in ("plays", "last_played"):
+                columns.rank(sort_key)
+            return columns
+
+        self.jobs.start(
+            load, data_dir=self.data_dir, on_done=self._library_loaded, on_error=self._load_failed
+        )
+
+    def _library_loaded(self, columns: LibraryColumns) -> None:
+        """Phase one shown; phase two (plays, search strings, cache) follows in a worker."""
+        playing = self.playback.track
+        self.columns = columns
+        self.model.set_columns(columns)
+        self.model.set_playing(playing.id if playing else None)
+        self.queue_model.set_columns(columns)
+        self.browser.set_columns(columns)
+        self._update_count()
+
+        def enrich(store: Store, _job) -> LibraryColumns:
+            add_play_stats(store, columns)
+            columns.prepare_search()
+            write_columns_cache(store, columns)
+            return columns
+
+        self.jobs.start(
+            enrich, data_dir=self.data_dir, on_done=self._library_enriched,
+            on_error=self._load_failed,
+        )  # fmt: skip
+
+    def _library_enriched(self, columns: LibraryColumns) -> None:
+        self._loading = False
+        if columns is self.columns:
+            self.model.stats_changed()
+        self.libraryLoaded.emit(len(columns))
+        # A window closed before its library loaded must not open a dialog that keeps the
+        # application running.
+        if self._welcome_pending and not getattr(self, "_shut_down", False):
+            self._welcome_pending = False
+            if not len(columns):  # a library built by `tonearm scan` needs no welcome
+                QTimer.singleShot(0, self.show_welcome)
+        if self._reload_again:
+            self._reload_again = False
+            self.reload_library()
+
+    def _load_failed(self, message: str) -> None:
+        self._loading = False
+        self.count_label.setText("Library not loaded")
+        self.show_message(f"Could not load the library: {message}")
+
+    def _restore_queue(self) -> None:
+        try:
+            saved = load_queue(self.store)
+        except TonearmError as exc:
+            self.show_message(f"Could not restore the queue: {exc}")
+            return
+        self.queue_model.beginResetModel()
+        self.order.queue = saved.track_ids
+        self.order.queue_index = saved.current_index
+        self.queue_model.endResetModel()
+        self.order.shuffle, self.order.repeat = saved.shuffle, saved.repeat
+        self.now_playing.shuffle_button.setChecked(saved.shuffle)
+        self.now_playing.set_repeat(saved.repeat)
+        if saved.current_track_id is None:
+            return
+        track = self._track(saved.current_track_id)
+        if track is None:
+            return
+        in_queue = 0 <= saved.current_index < len(saved.track_ids) and (
+            saved.track_ids[saved.current_index] == track.id
+        )
+        self.order.source = "queue" if in_queue else None
+        self.playback.play_track(
+            track,
+            "queue" if in_queue else "library",
+            start_ms=int(saved.position_s * 1000),
+            paused=True,
+        )
+
+    # --- library actions ------------------------------------------------------------------
+    def apply_search(self) -> None:
+        text = self.search.text()
+        try:
+            self.model.set_query(text)
+        except TonearmError as exc:
+            self.search.setStyleSheet("QLineEdit { border: 1px solid #c0392b; }")
+            self.show_message(str(exc))
+            return
+        self.search.setStyleSheet("")
+        self._update_count()
+        self.filterApplied.emit(self.model.rowCount())
+
+    def _browse(self, key: str | None, value: str | None) -> None:
+        self.model.set_browse(key, value)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        total = len(self.columns) if self.columns is not None else 0
+        shown = self.model.rowCount()
+        if shown == total:
+            self.count_label.setText(f"{total:,} tracks")
+        else:
+            self.count_label.setText(f"{shown:,} of {total:,} tracks")
+
+    def selected_library_rows(self) -> list[int]:
+        return sorted(i.row() for i in self.table.selectionModel().selectedRows())
+
+    def play_library_row(self, row: int) -> None:
+        """Play a row, then carry on down the list as it is sorted and filtered now."""
+        if not 0 <= row < self.model.rowCount():
+            return
+        self.list_context = "library"
+        choice = self.order.start_library(self.model.visible_ids(), row)
+        self._play_choice(choice)
+
+    def play_list(self, track_ids: list[int], index: int = 0, context: str = "playlist") -> None:
+        """Play a list of tracks from `index` (playlists, radio): the hook other views use."""
+        if not track_ids:
+            return
+        self.list_context = context
+        choice = self.order.start_library(np.asarray(track_ids, dtype=np.int64), index)
+        self._play_choice(choice)
+
+    def play_queue_row(self, row: int) -> None:
+        if 0 <= row < len(self.order.queue):
+            choice = self.order.start_queue(row)
+            self.queue_model.refresh()
+            self._play_choice(choice)
+            self.queue_timer.start()
+
+    def _play_current_row(self) -> None:
+        idx = self.table.currentIndex()
+        if idx.isValid():
+            self.play_library_row(idx.row())
+
+    def _context(self, choice: Choice) -> str:
+        return "queue" if choice.source == "queue" else self.list_context
+
+    def _play_choice(self, choice: Choice | None) -> None:
+        if choice is None:
+            return
+        track = self._track(choice.track_id)
+        if track is None:
+            self.show_message(f"Track {choice.track_id} is no longer in the library")
+            return
+        self.playback.play_track(track, self._context(choice))
+
+    def _track(self, track_id: int) -> Track | None:
+        try:
+            return get_track(self.store, track_id)
+        except TonearmError:
+            return None
+
+    def _next_for_playback(self) -> tuple[Track, str] | None:
+        """Called by Playback at the end of a track (and for a manual next)."""
+        for _attempt in range(3):
+            choice = self.order.advance(automatic=True)
+            if choice is None:
+                self.queue_model.refresh()
+                return None
+            track = self._track(choice.track_id)
+            if track is not None:
+                self.queue_model.refresh()
+                self.queue_timer.start()
+                return track, self._context(choice)
+        return None
+
+    def _peek_for_playback(self) -> Track | None:
+        """Asked on every position report near the end: remember the last answer."""
+        choice = self.order.peek_next(automatic=True)
+        if choice is None:
+            return None
+        cached = self._peeked
+        if cached is None or cached.id != choice.track_id:
+            cached = self._peeked = self._track(choice.track_id)
+        return cached
+
+    def next_track(self) -> None:
+        choice = self.order.advance(automatic=False)
+        self.queue_model.refresh()
+        if choice is None:
+            self.playback.stop()
+            return
+        self.queue_timer.start()
+        self._play_choice(choice)
+
+    def previous_track(self) -> None:
+        if self.playback.position_ms() > 3000:
+            self.playback.seek(0)
+            return
+        choice = self.order.previous()
+        self.queue_model.refresh()
+        self._play_choice(choice)
+
+    def play_now(self, track_ids: list[int]) -> None:
+        at = self.order.queue_index + 1
+        self.queue_model.insert(at, track_ids)
+        self.play_queue_row(at)
+
+    def play_next(self, track_ids: list[int]) -> None:
+        self.queue_model.insert(self.order.queue_index + 1, track_ids)
+        self.show_message(f"{len(track_ids)} track(s) will play next", 3000)
+
+    def add_to_queue(self, track_ids: list[int]) -> None:
+        self.queue_model.insert(len(self.order.queue), track_ids)
+        self.show_message(f"{len(track_ids)} track(s) added to the queue", 3000)
+
+    def add_to_playlist(self, track_ids: list[int], playlist_id: int | None) -> None:
+        if playlist_id is None:
+            name, ok = QInputDialog.getText(self, "New playlist", "Name:")
+            if not ok or not name.strip():
+                return
+        ids = list(track_ids)
+
+        def write(store: Store, _job) -> str:
+            pid = playlist_id if playlist_id is not None else create_playlist(store, name)
+            added = append_to_playlist(store, pid, ids)
+            return f"{added} track(s) added to the playlist"
+
+        def done(message: str) -> None:
+            self.show_message(message)
+            self.playlistsChanged.emit()
+
+        self.writer.start(write, data_dir=self.data_dir, on_done=done, on_error=self.show_message)
+
+    def show_in_file_manager(self, track_id: int) -> None:
+        track = self._track(track_id)
+        if track is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(track.path)))
+
+    def show_properties(self, track_id: int) -> PropertiesDialog | None:
+        track = self._track(track_id)
+        if track is None:
+            return None
+        dialog = PropertiesDialog(track, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def add_view(self, widget: QWidget, title: str) -> int:
+        """A tab in the centre beside the library (For you, Mixes, Playlists, ...)."""
+        return self.views.addTab(widget, title)
+
+    def show_view(self, widget: QWidget) -> None:
+        index = self.views.indexOf(widget)
+        if index >= 0:
+            self.views.setCurrentIndex(index)
+
+    def add_side_panel(self, widget: QWidget) -> None:
+        """A panel after the queue in the main splitter (e.g. "More like this"), hidden at first."""
+        self.splitter.addWidget(widget)
+        widget.hide()
+
+    def add_track_menu_provider(self, provider: TrackMenuProvider) -> None:
+        """Extension point: other features add entries to every track context menu."""
+        self.track_menu_providers.append(provider)
+
+    def track_actions(self) -> TrackActions:
+        return TrackActions(
+            play_now=self.play_now,
+            play_next=self.play_next,
+            add_to_queue=self.add_to_queue,
+            add_to_playlist=self.add_to_playlist,
+            show_in_file_manager=self.show_in_file_manager,
+            properties=self.show_properties,
+            playlists=lambda: list_playlists(self.store),
+        )
+
+    def library_menu(self, rows: list[int]) -> QMenu:
+        ids = self.model.track_ids(rows)
+        return build_track_menu(self, ids, self.track_actions(), self.track_menu_providers)
+
+    def _library_menu(self, pos) -> None:
+        rows = self.selected_library_rows()
+        if rows:
+            self.library_menu(rows).popup(self.table.viewport().mapToGlobal(pos))
+
+    def _queue_menu(self, rows: list[int], global_pos) -> None:
+        ids = [self.order.queue[r] for r in rows]
+
+        def queue_entries(menu: QMenu) -> None:
+            menu.addAction("Play from here", lambda: self.play_queue_row(rows[0]))
+            menu.addAction("Remove from queue", lambda: self.queue_model.remove(rows))
+            menu.addSeparator()
+
+        build_track_menu(
+            self, ids, self.track_actions(), self.track_menu_providers, extra_first=queue_entries
+        ).popup(global_pos)
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _search_to_table(self) -> None:
+        if self.model.rowCount():
+            self.table.setFocus()
+            if not self.table.currentIndex().isValid():
+                self.table.setCurrentIndex(self.model.index(0, 0))
+                self.table.selectRow(0)
+
+    def locate_playing(self) -> None:
+        """Select and scroll to the playing track, clearing the filter if it hides it."""
+        track = self.playback.track
+        if track is None:
+            return
+        row = self.model.row_of_track(track.id)
+        if row is None and (self.search.text() or self.model._browse_mask is not None):
+            self.search.clear()
+            self.browser.list.clearSelection()
+            self.model.set_browse(None, None)
+            self.apply_search()
+            row = self.model.row_of_track(track.id)
+        if row is None:
+            self.show_message("The playing track is not in the library view")
+            return
+        index = self.model.index(row, 0)
+        self.table.setCurrentIndex(index)
+        self.table.selectRow(row)
+        self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        self.table.setFocus()
+
+    # --- columns --------------------------------------------------------------------------
+    def _set_column_visible(self, column: int, visible: bool) -> None:
+        header = self.table.horizontalHeader()
+        if not visible and header.count() - header.hiddenSectionCount() <= 1:
+            return  # keep at least one column
+        header.setSectionHidden(column, not visible)
+
+    def _sync_column_actions(self) -> None:
+        header = self.table.horizontalHeader()
+        for i, action in enumerate(self._column_actions):
+            action.blockSignals(True)
+            action.setChecked(not header.isSectionHidden(i))
+            action.blockSignals(False)
+
+    def _header_menu(self, pos) -> None:
+        self._sync_column_actions()
+        menu = QMenu(self)
+        for action in self._column_actions:
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction("Album order (unsorted)", self._unsort)
+        menu.popup(self.table.horizontalHeader().mapToGlobal(pos))
+
+    def _unsort(self) -> None:
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+
+    # --- playback events ------------------------------------------------------------------
+    def _track_changed(self, track: Track | None) -> None:
+        self.now_playing.show_track(track)
+        self.model.set_playing(track.id if track else None)
+        self.queue_model.refresh()
+        self.setWindowTitle(f"{track.display_title} — Tonearm" if track else "Tonearm")
+        self._cover_token += 1
+        if track is None:
+            return
+        token, path = self._cover_token, track.path
+        self.jobs.start(
+            lambda _job: load_cover_image(path),
+            on_done=lambda image: self._cover_loaded(token, image),
+        )
+
+    def _cover_loaded(self, token: int, image) -> None:
+        if token == self._cover_token:
+            self.now_playing.set_cover(image)
+
+    def _state_changed(self, state: str) -> None:
+        self.now_playing.set_state(state)
+
+    def _record_play(self, finished: FinishedPlay) -> None:
+        from recommender.history.plays import record_play
+
+        def write(store: Store, _job):
+            return record_play(
+                store,
+                finished.track_id,
+                finished.seconds_played,
+                started_at=finished.started_at,
+                duration=finished.duration,
+                completed=finished.completed,
+                context=finished.context,
+            )
+
+        self.writer.start(
+            write,
+            data_dir=self.data_dir,
+            on_done=self._play_recorded,
+            on_error=lambda m: self.show_message(f"Could not record a play: {m}"),
+        )
+
+    def _play_recorded(self, play) -> None:
+        cols = self.columns
+        row = cols.row_of(play.track_id) if cols is not None else None
+        if cols is not None and row is not None:
+            cols.plays[row] += 1
+            cols.last_played[row] = play.started_at + play.seconds_played
+            view_row = self.model.row_of_track(play.track_id)
+            if view_row is not None:
+                self.model.dataChanged.emit(
+                    self.model.index(view_row, 0), self.model.index(view_row, len(COLUMNS) - 1)
+                )
+        self.playRecorded.emit(play)
+
+    def _unplayable(self, track: Track, message: str) -> None:
+        self.model.mark_unplayable(track.id)
+        self.show_message(f"Cannot play “{track.display_title}” ({message}); skipped")
+        self.unplayableSkipped.emit(track.id, message)
+
+    def _volume_changed(self, volume: float) -> None:
+        self.settings.volume = volume
+        self.playback.set_volume(volume)
+
+    def _set_shuffle(self, on: bool) -> None:
+        self.order.shuffle = on
+        self.order._planned = None
+        self.queue_timer.start()
+
+    def _set_repeat(self, mode: str) -> None:
+        self.order.repeat = mode
+        self.order._planned = None
+        self.queue_timer.start()
+
+    # --- persistence ----------------------------------------------------------------------
+    def _saved_queue(self) -> SavedQueue:
+        track = self.playback.track
+        return SavedQueue(
+            list(self.order.queue),
+            self.order.queue_index,
+            track.id if track else None,
+            self.playback.position_ms() / 1000.0,
+            shuffle=self.order.shuffle,
+            repeat=self.order.repeat,
+        )
+
+    def save_queue_now(self) -> None:
+        saved = self._saved_queue()
+        self.writer.start(
+            lambda store, _job: save_queue(store, saved),
+            data_dir=self.data_dir,
+            on_done=lambda _r: self.queueSaved.emit(),
+            on_error=lambda m: self.show_message(f"Could not save the queue: {m}"),
+        )
+
+    def _save_position(self) -> None:
+        track = self.playback.track
+        if track is None or not self.playback.is_playing():
+            return
+        tid, pos = track.id, self.playback.position_ms() / 1000.0
+        self.writer.start(
+            lambda store, _job: save_position(store, tid, pos), data_dir=self.data_dir
+        )
+
+    def _save_settings(self) -> None:
+        try:
+            self.settings.save(self.data_dir)
+        except OSError as exc:
+            self.show_message(f"Could not save settings: {exc}")
+
+    def _restore_view_state(self) -> None:
+        state = self.view_state
+        geometry = state.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        header_state = state.value("library/header")
+        if header_state is not None:
+            self.table.horizontalHeader().restoreState(header_state)
+        splitter = state.value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Record the play in progress, save queue, position, settings and view state."""
+        if getattr(self, "_shut_down", False):
+            return
+        self._shut_down = True
+        saved = self._saved_queue()
+        self.position_timer.stop()
+        self.queue_timer.stop()
+        self.cancel_scan()
+        self.playback.shutdown()  # emits playFinished -> a writer job
+        self.writer.pool.waitForDone()
+        try:
+            save_queue(self.store, saved)
+        except TonearmError as exc:
+            log.error("could not save the queue: %s", exc)
+        self._save_settings()
+        self.view_state.setValue("window/geometry", self.saveGeometry())
+        self.view_state.setValue("library/header", self.table.horizontalHeader().saveState())
+        self.view_state.setValue("window/splitter", self.splitter.saveState())
+        self.view_state.sync()
+        self.jobs.pool.waitForDone(3000)
+
+    # --- settings and scanning ------------------------------------------------------------
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.accepted.connect(lambda: self._settings_accepted(dialog))
+        self.settingsOpened.emit(dialog)
+        dialog.open()
+        return dialog
+
+    def _settings_accepted(self, dialog: SettingsDialog) -> None:
+        result = dialog.result_settings()
+        self.settings = result.settings
+        self._save_settings()
+        self.playback.set_replaygain(
+            self.settings.replaygain_mode, self.settings.replaygain_preamp_db
+        )
+        from player.shell.app import apply_theme
+
+        apply_theme(self.settings.theme)
+        if result.rescan:
+            self.rescan()
+        elif self.settings.analysis_enabled:
+            self.start_analysis()
+        if not self.settings.analysis_enabled and self._analysis_job is not None:
+            self._analysis_job.cancel_event.set()
+
+    def _add_folder(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = QFileDialog.getExistingDirectory(self, "Add a music folder")
+        if folder and folder not in self.settings.library_folders:
+            self.settings.library_folders.append(folder)
+            self._save_settings()
+            self.rescan()
+
+    def rescan(self) -> None:
+        folders = [f for f in self.settings.library_folders if f]
+        if not folders:
+            self.show_message("No music folders yet: add one in Settings")
+            return
+        self.start_scan(folders)
+
+    def start_scan(self, folders: list[str]) -> None:
+        """Scan in a worker (tag reading in worker processes); progress and Cancel in the bar."""
+        if self._scan_job is not None:
+            self._rescan_again = True
+            return
+        from recommender.app.library_update import update_library
+
+        self.scan_label.setText("Scanning…")
+        self.scan_progress.setRange(0, 0)
+        self.scan_box.show()
+
+        def scan(store: Store, job):
+            return update_library(store, folders, progress=job.report, cancel=job.cancelled)
+
+        self._scan_job = self.jobs.start(
+            scan,
+            data_dir=self.data_dir,
+            on_done=self._scan_done,
+            on_error=self._scan_failed,
+            on_progress=self._scan_progress,
+        )
+
+    def cancel_scan(self) -> None:
+        """The status bar's Cancel: stops the scan or the analysis, whichever runs."""
+        for job in (self._scan_job, self._analysis_job):
+            if job is not None:
+                job.cancel_event.set()
+                self.scan_label.setText("Cancelling…")
+
+    def _scan_progress(self, progress: Progress) -> None:
+        if progress.total:
+            self.scan_progress.setRange(0, progress.total)
+            self.scan_progress.setValue(progress.done)
+            self.scan_label.setText(
+                f"{progress.phase.capitalize()} {progress.done:,}/{progress.total:,}"
+            )
+        else:
+            self.scan_progress.setRange(0, 0)
+            self.scan_label.setText(f"{progress.phase.capitalize()}… {progress.done:,} files")
+
+    def _scan_done(self, summary) -> None:
+        self._scan_job = None
+        self.scan_box.hide()
+        changed = (
+            summary.added + summary.updated + summary.missing + summary.moved + summary.returned
+        )
+        text = (
+            f"Scan {'cancelled' if summary.cancelled else 'finished'} in {summary.seconds:.1f} s: "
+            f"{summary.added:,} added, {summary.updated:,} updated, {summary.missing:,} missing"
+        )
+        if summary.errors:
+            text += f", {summary.errors:,} could not be read"
+        self.show_message(text)
+        if changed:
+            self.reload_library()
+        self._watch_folders()
+        self.scanFinished.emit(summary)
+        self._after_scan()
+
+    def _scan_failed(self, message: str) -> None:
+        self._scan_job = None
+        self.scan_box.hide()
+        self.show_message(f"Scan failed: {message}")
+        self.scanFinished.emit(message)
+        self._after_scan()
+
+    def _after_scan(self) -> None:
+        if self._rescan_again:
+            self._rescan_again = False
+            QTimer.singleShot(0, self.rescan)
+        elif self.settings.analysis_enabled:
+            self.start_analysis()
+
+    def start_analysis(self) -> None:
+        """Sound embeddings for tracks that lack them, in worker processes (if switched on)."""
+        if self._analysis_job is not None or self._scan_job is not None:
+            return
+        if self._analysis_unavailable or getattr(self, "_shut_down", False):
+            return
+
+        def analyse(store: Store, job):
+            from recommender.sound.analyze import embed_tracks  # onnxruntime: never on start-up
+
+            return embed_tracks(store, progress=job.report, cancel=job.cancelled)
+
+        self.scan_label.setText("Analysing…")
+        self.scan_progress.setRange(0, 0)
+        self.scan_box.show()
+        self._analysis_job = self.jobs.start(
+            analyse,
+            data_dir=self.data_dir,
+            on_done=self._analysis_done,
+            on_error=self._analysis_failed,
+            on_progress=self._scan_progress,
+        )
+        self.analysisStarted.emit(self._analysis_job)
+
+    def _analysis_done(self, summary) -> None:
+        self._analysis_job = None
+        self.scan_box.hide()
+        if summary.embedded or summary.failed:
+            text = f"Sound analysis: {summary.embedded:,} tracks analysed"
+            if summary.failed:
+                text += f", {summary.failed:,} could not be decoded"
+            self.show_message(text)
+        self.analysisFinished.emit(summary)
+
+    def _analysis_failed(self, message: str) -> None:
+        """A missing or broken model: say so once per session, keep playing."""
+        self._analysis_job = None
+        self._analysis_unavailable = True
+        self.scan_box.hide()
+        self.show_message(f"Sound analysis is unavailable: {message}")
+        self.analysisFinished.emit(message)
+
+    def _watch_folders(self) -> None:
+        """Watch the library folders and their subfolders (listed in a worker)."""
+        folders = list(self.settings.library_folders)
+        self.jobs.start(lambda _job: library_dirs(folders), on_done=self._set_watched)
+
+    def _set_watched(self, dirs: list[str]) -> None:
+        old = self.watcher.directories()
+        if old:
+            self.watcher.removePaths(old)
+        if dirs:
+            self.watcher.addPaths(dirs)
+
+    # --- messages -------------------------------------------------------------------------
+    def show_message(self, text: str, timeout_ms: int = STATUS_MESSAGE_MS) -> None:
+        self.statusBar().showMessage(text, timeout_ms)

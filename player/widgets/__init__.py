@@ -1,0 +1,1 @@
+"""Small widgets and formatting every view shares."""

@@ -1,0 +1,1 @@
+"""Orchestration over every layer: library updates, opening files, the self-test, desktop files."""

@@ -1,0 +1,1 @@
+"""Below everything: errors, progress reporting, the data folder, settings, resource paths."""

@@ -1,0 +1,1 @@
+"""From taste to tracks: item CF, the taste model, recommendations, radio, mixes, flows."""

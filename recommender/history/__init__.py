@@ -1,0 +1,1 @@
+"""What was played: plays and skips, listening stats, imports and exports, the play queue."""

@@ -1,0 +1,112 @@
+"""The play history: one API records every play; one function decides what counts as a skip."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from recommender.history.stats import top_artists
+from recommender.library.store import Store
+
+SKIP_MAX_S = 30.0
+"""A play stopped before this many seconds is a skip…"""
+SKIP_SHORT_TRACK_FRACTION = 0.5
+"""…or, for a short track, before this fraction of its length."""
+COMPLETED_FRACTION = 0.9
+"""A play that reached this fraction of the track (or its end) counts as completed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    id: int
+    track_id: int
+    started_at: float
+    seconds_played: float
+    completed: bool
+    skipped: bool
+    context: str
+
+
+def is_skip(seconds_played: float, duration: float | None, completed: bool = False) -> bool:
+    """A play stopped early: under 30 s, or under half of a track shorter than a minute."""
+    if completed:
+        return False
+    if duration and duration > 0 and duration < 2 * SKIP_MAX_S:
+        return seconds_played < duration * SKIP_SHORT_TRACK_FRACTION
+    return seconds_played < SKIP_MAX_S
+
+
+def is_completed(seconds_played: float, duration: float | None) -> bool:
+    return bool(duration) and seconds_played >= COMPLETED_FRACTION * float(duration)
+
+
+def record_play(
+    store: Store,
+    track_id: int,
+    seconds_played: float,
+    *,
+    started_at: float | None = None,
+    duration: float | None = None,
+    completed: bool | None = None,
+    context: str = "library",
+) -> Play:
+    """Write one play in its own transaction. `completed` defaults from the track's duration."""
+    if duration is None:
+        row = store.conn.execute("SELECT duration FROM tracks WHERE id = ?", (track_id,)).fetchone()
+        duration = row[0] if row else None
+    seconds_played = max(0.0, float(seconds_played))
+    done = is_completed(seconds_played, duration) if completed is None else completed
+    skipped = is_skip(seconds_played, duration, done)
+    started = time.time() - seconds_played if started_at is None else started_at
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO plays(track_id, started_at, seconds_played, completed, skipped, context) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (track_id, started, seconds_played, int(done), int(skipped), context),
+        )
+    return Play(cur.lastrowid or 0, track_id, started, seconds_played, done, skipped, context)
+
+
+@dataclass(frozen=True, slots=True)
+class RecentPlay:
+    """A play with what a listing shows beside it."""
+
+    play: Play
+    artist: str | None
+    title: str | None
+
+
+def recent_plays(store: Store, n: int = 20) -> list[RecentPlay]:
+    """The last `n` plays, newest first."""
+    rows = store.conn.execute(
+        "SELECT p.id, p.track_id, p.started_at, p.seconds_played, p.completed, p.skipped, "
+        "p.context, t.artist, t.title FROM plays p JOIN tracks t ON t.id = p.track_id "
+        "ORDER BY p.started_at DESC, p.id DESC LIMIT ?",
+        (int(n),),
+    ).fetchall()
+    return [
+        RecentPlay(Play(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6]), r[7], r[8])
+        for r in rows
+    ]
+
+
+def history_stats(store: Store) -> dict[str, object]:
+    """Totals for `tonearm history`: plays, skips, hours, distinct tracks, top artists."""
+    plays, completed, skipped, seconds, tracks, first, last = store.conn.execute(
+        "SELECT count(*), coalesce(sum(completed), 0), coalesce(sum(skipped), 0), "
+        "coalesce(sum(seconds_played), 0), count(DISTINCT track_id), min(started_at), "
+        "max(started_at) FROM plays"
+    ).fetchone()
+    top = top_artists(store, 5)
+    unmatched = store.conn.execute("SELECT count(*) FROM unmatched_listens").fetchone()[0]
+    return {
+        "plays": plays,
+        "completed": completed,
+        "skipped": skipped,
+        "hours": round(seconds / 3600, 1),
+        "distinct_tracks": tracks,
+        "first_play": first,
+        "last_play": last,
+        "top_artists": [{"artist": t.artist, "plays": t.plays} for t in top],
+        "unmatched_listens": unmatched,
+    }

@@ -1,0 +1,122 @@
+"""Matching listens from other services to library tracks: one normalisation, one matcher.
+
+A listen matches a track by MusicBrainz recording id when both have one, else by normalised
+artist and title, so "The Beatles - Let It Be (Remastered 2009)" finds "beatles - let it be".
+The remote client uses the same `normalise_artist_title`, so both sides agree on what "the same
+song" means.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from recommender.library.store import Store
+
+_BRACKETS_RE = re.compile(r"[\(\[\{][^\)\]\}]*[\)\]\}]")
+_FEAT_RE = re.compile(r"\s+(feat\.?|featuring|ft\.?)\s+.*$")
+_DASH_SUFFIX_RE = re.compile(
+    r"\s+[-–—]\s+[^-–—]*\b(remaster(ed)?|live|mono|stereo|version|edit|mix|demo|single|"
+    r"acoustic|bonus|deluxe|radio|instrumental|session)\b[^-–—]*$"
+)
+_NON_WORD_RE = re.compile(r"[^\w]+")
+_ARTIST_SPLIT_RE = re.compile(r"\s*(,|;|/|\bx\b|\bvs\.?\b)\s+.*$")
+
+
+def _fold(text: str) -> str:
+    if not text.isascii():  # strip accents: "Beyoncé" matches "Beyonce"
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.casefold()
+
+
+def normalise_title(title: str | None) -> str:
+    """A title without case, punctuation, bracketed notes, "feat." credits or "- Live" tails."""
+    text = _fold(title or "").strip()
+    text = _DASH_SUFFIX_RE.sub("", text)
+    text = _BRACKETS_RE.sub(" ", text)
+    text = _FEAT_RE.sub("", text)
+    text = text.replace("&", " and ")
+    text = _NON_WORD_RE.sub(" ", text)
+    return " ".join(text.split())
+
+
+def normalise_artist(artist: str | None) -> str:
+    """The lead artist only: no "feat."/"ft." guests, no leading "the", no punctuation."""
+    text = _fold(artist or "").strip()
+    text = _BRACKETS_RE.sub(" ", text)
+    text = _FEAT_RE.sub("", text)
+    text = _ARTIST_SPLIT_RE.sub("", text)
+    text = text.replace("&", " and ")
+    text = _NON_WORD_RE.sub(" ", text)
+    text = " ".join(text.split())
+    if text.startswith("the "):
+        text = text[4:]
+    return text
+
+
+def normalise_artist_title(artist: str | None, title: str | None) -> tuple[str, str]:
+    """The (artist, title) key two services agree on for one recording."""
+    return normalise_artist(artist), normalise_title(title)
+
+
+def recording_key(artist: str | None, title: str | None) -> str:
+    """`normalise_artist_title` as one string ("artist\\x1ftitle"); "" when the title is unknown."""
+    a, t = normalise_artist_title(artist, title)
+    return f"{a}\x1f{t}" if t else ""
+
+
+@dataclass
+class LibraryMatcher:
+    """Finds the library track for a listen; built once from the store, then queried many times."""
+
+    by_mbid: dict[str, int]
+    by_key: dict[str, int]
+    by_title: dict[str, list[tuple[str, int]]]
+
+    @classmethod
+    def from_store(cls, store: Store) -> LibraryMatcher:
+        by_mbid: dict[str, int] = {}
+        by_key: dict[str, int] = {}
+        by_title: dict[str, list[tuple[str, int]]] = {}
+        rows = store.conn.execute(
+            "SELECT id, artist, albumartist, title, mb_recording_id FROM tracks "
+            "ORDER BY missing, id"
+        )
+        for tid, artist, albumartist, title, mbid in rows:
+            if mbid:
+                by_mbid.setdefault(mbid.strip().lower(), tid)
+            a, t = normalise_artist_title(artist or albumartist, title)
+            if not t:
+                continue
+            by_key.setdefault(f"{a}\x1f{t}", tid)
+            if albumartist and albumartist != artist:
+                by_key.setdefault(f"{normalise_artist(albumartist)}\x1f{t}", tid)
+            by_title.setdefault(t, []).append((a, tid))
+        return cls(by_mbid, by_key, by_title)
+
+    def match(
+        self, artist: str | None, title: str | None, mb_recording_id: str | None = None
+    ) -> int | None:
+        """The track id for a listen, or None when the library has no such recording."""
+        if mb_recording_id:
+            tid = self.by_mbid.get(mb_recording_id.strip().lower())
+            if tid is not None:
+                return tid
+        a, t = normalise_artist_title(artist, title)
+        if not t:
+            return None
+        tid = self.by_key.get(f"{a}\x1f{t}")
+        if tid is not None:
+            return tid
+        # "Artist A & Artist B" in one service, "Artist A" in the other: accept a unique
+        # same-title track whose artist is a whole-word prefix of the listen's, or vice versa.
+        hits = [
+            tid
+            for lib_artist, tid in self.by_title.get(t, ())
+            if lib_artist
+            and a
+            and (a.startswith(lib_artist + " ") or lib_artist.startswith(a + " "))
+        ]
+        return hits[0] if len(hits) == 1 else None

@@ -1,0 +1,137 @@
+"""The `Track` record and reads of tracks from the store. Views and commands get plain Tracks."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+
+from recommender.core.errors import NotFoundError
+from recommender.library.query import compile_query
+from recommender.library.store import Store, path_from_db, path_to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Track:
+    """One indexed file. `guessed` names fields taken from the file name or folders, not tags."""
+
+    id: int
+    path: str
+    size: int
+    mtime: float
+    format: str | None = None
+    codec: str | None = None
+    duration: float | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+    bitrate: int | None = None
+    title: str | None = None
+    artist: str | None = None
+    album: str | None = None
+    albumartist: str | None = None
+    tracknumber: int | None = None
+    tracktotal: int | None = None
+    discnumber: int | None = None
+    disctotal: int | None = None
+    year: int | None = None
+    date: str | None = None
+    genre: str | None = None
+    mb_recording_id: str | None = None
+    mb_album_id: str | None = None
+    mb_artist_id: str | None = None
+    rg_track_gain: float | None = None
+    rg_album_gain: float | None = None
+    rg_track_peak: float | None = None
+    rg_album_peak: float | None = None
+    has_cover: bool = False
+    guessed: str = ""
+    added_at: float = 0.0
+    updated_at: float = 0.0
+    missing: bool = False
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.path.rsplit("/", 1)[-1]
+
+    def to_json(self) -> dict[str, object]:
+        """Stable JSON shape: always id, path, title, artist, album, duration, then the rest."""
+        data = asdict(self)
+        data["guessed"] = [g for g in self.guessed.split(",") if g]
+        return data
+
+
+TRACK_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Track))
+_SELECT = "SELECT " + ", ".join(TRACK_COLUMNS) + " FROM tracks"
+
+
+def track_from_row(row: sqlite3.Row | tuple) -> Track:
+    values = dict(zip(TRACK_COLUMNS, row, strict=True))
+    values["path"] = path_from_db(values["path"])
+    values["has_cover"] = bool(values["has_cover"])
+    values["missing"] = bool(values["missing"])
+    return Track(**values)
+
+
+def get_track(store: Store, track_id: int) -> Track:
+    row = store.conn.execute(_SELECT + " WHERE id = ?", (track_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no track with id {track_id}")
+    return track_from_row(row)
+
+
+def get_tracks(store: Store, track_ids: Iterable[int]) -> dict[int, Track]:
+    """Tracks by id, in one query per 500 ids."""
+    ids = list(dict.fromkeys(track_ids))
+    out: dict[int, Track] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in store.conn.execute(_SELECT + f" WHERE id IN ({marks})", chunk):
+            track = track_from_row(row)
+            out[track.id] = track
+    return out
+
+
+def find_tracks(
+    store: Store,
+    query: str = "",
+    *,
+    include_missing: bool = False,
+    limit: int | None = None,
+    order: str = "artist COLLATE NOCASE, album COLLATE NOCASE, discnumber, tracknumber, path",
+) -> list[Track]:
+    """Tracks matching a query in the `tonearm tracks` syntax (see `recommender.library.query`)."""
+    where, params = compile_query(query)
+    clauses = [where] if where else []
+    if not include_missing:
+        clauses.append("missing = 0")
+    sql = _SELECT
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += f" ORDER BY {order}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params = [*params, int(limit)]
+    return [track_from_row(r) for r in store.conn.execute(sql, params)]
+
+
+def resolve_track(store: Store, ref: str) -> Track:
+    """A track named by id, path, or "artist - title" (case-insensitive), for CLI arguments."""
+    ref = ref.strip()
+    if ref.isdigit():
+        return get_track(store, int(ref))
+    for cand in (ref, os.path.abspath(os.path.expanduser(ref))):
+        row = store.conn.execute(_SELECT + " WHERE path = ?", (path_to_db(cand),)).fetchone()
+        if row:
+            return track_from_row(row)
+    if " - " in ref:
+        artist, title = (part.strip() for part in ref.split(" - ", 1))
+        row = store.conn.execute(
+            _SELECT + " WHERE artist = ? COLLATE NOCASE AND title = ? COLLATE NOCASE "
+            "ORDER BY missing, id LIMIT 1",
+            (artist, title),
+        ).fetchone()
+        if row:
+            return track_from_row(row)
+    raise NotFoundError(f'no track matches "{ref}" (give an id, a path, or "artist - title")')

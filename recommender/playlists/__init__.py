@@ -1,0 +1,1 @@
+"""Saved and smart playlists, and playlist files (M3U, XSPF)."""

@@ -1,0 +1,1 @@
+"""The opt-in remote recommendation service: protocol, settings, client, local fallback."""

@@ -1,0 +1,288 @@
+"""The one log-mel front end shared by training and runtime analysis.
+
+Choices, and why:
+
+- ``SAMPLE_RATE_HZ = 16000``: what separates soundtracks (instrumentation, timbre, texture,
+  rhythm) lives below 8 kHz; 16 kHz halves the resampling, STFT and decoding work of 32 kHz and is
+  what MusiCNN and many tagging models use.
+- ``N_FFT = 1024`` (64 ms) with ``HOP = 384`` (24 ms, ~41.7 frames/s): long enough windows to
+  resolve bass notes into separate mel bands, a hop fine enough for onsets and rhythm.
+- ``N_MELS = 64`` from 30 Hz to 8 kHz: enough bands for timbre at a quarter of a 256-band input's
+  cost; the CNN is small and must stay fast on one core.
+- ``PATCH_FRAMES = 128`` (about 3.1 s): long enough to hold a bar of music at most tempi, short
+  enough that a few patches spread over a track summarise it. Every patch is computed with
+  ``center=False`` framing so a patch from a decoded excerpt equals a crop from a full-track
+  spectrogram (training takes crops, analysis decodes excerpts).
+- ``N_EXCERPTS = 6`` excerpts of one patch each, spread over the middle 90 % of the track: about
+  19 s of audio per track instead of the whole file, so analysis seeks and decodes little.
+
+Decoding uses soundfile (libsndfile) for the formats it reads and PyAV (FFmpeg) for the rest
+(MP4/AAC/ALAC/WMA and anything libsndfile refuses); channels are averaged to mono and resampled
+with soxr.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from recommender.core.errors import TonearmError
+
+SAMPLE_RATE_HZ = 16000
+N_FFT = 1024
+HOP = 384
+N_MELS = 64
+FMIN_HZ = 30.0
+FMAX_HZ = 8000.0
+PATCH_FRAMES = 128
+PATCH_SAMPLES = N_FFT + HOP * (PATCH_FRAMES - 1)  # 49,792 samples, about 3.11 s
+PATCH_S = PATCH_SAMPLES / SAMPLE_RATE_HZ
+N_EXCERPTS = 6
+EDGE_FRACTION = 0.05  # skip intros and fade-outs
+MIN_TRACK_S = 1.0  # shorter than this is a click, not music: reported as an error
+SILENCE_RMS = 1e-4  # about -80 dBFS
+LOG_FLOOR = 1e-6
+
+# Formats libsndfile decodes well here (measured faster than FFmpeg for them); the rest go to PyAV.
+SOUNDFILE_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif"})
+
+
+class AnalysisError(TonearmError):
+    """One file cannot be analysed; the reason is recorded and the run goes on."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the decoder needs to know to seek: duration, rate and channel count."""
+
+    duration_s: float
+    sample_rate: int
+    channels: int
+
+
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale: linear below 1 kHz, logarithmic above (librosa's default)."""
+    hz = np.asarray(hz, dtype=np.float64)
+    linear = hz / (200.0 / 3)
+    log_part = 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
+    return np.where(hz >= 1000.0, log_part, linear)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    linear = mel * (200.0 / 3)
+    log_part = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0))
+    return np.where(mel >= 15.0, log_part, linear)
+
+
+@functools.cache
+def mel_filterbank() -> np.ndarray:
+    """(N_MELS, N_FFT // 2 + 1) float32 Slaney-normalised triangles, equal to librosa's
+    ``filters.mel`` defaults; built here so analysis never pays librosa's import time."""
+    fft_hz = np.linspace(0, SAMPLE_RATE_HZ / 2, N_FFT // 2 + 1)
+    mel_pts = np.linspace(_hz_to_mel(FMIN_HZ), _hz_to_mel(FMAX_HZ), N_MELS + 2)
+    edges_hz = _mel_to_hz(mel_pts)
+    widths = np.diff(edges_hz)
+    ramps = edges_hz[:, None] - fft_hz[None, :]
+    lower = -ramps[:-2] / widths[:-1, None]
+    upper = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0, np.minimum(lower, upper))
+    weights *= (2.0 / (edges_hz[2:] - edges_hz[:-2]))[:, None]
+    return weights.astype(np.float32)
+
+
+@functools.cache
+def _window() -> np.ndarray:
+    return np.hanning(N_FFT + 1)[:-1].astype(np.float32)  # periodic Hann, as librosa uses
+
+
+def log_mel(audio: np.ndarray) -> np.ndarray:
+    """(N_MELS, frames) float32 log-mel of mono 16 kHz audio, framed without centring."""
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.shape[0] < N_FFT:
+        audio = np.pad(audio, (0, N_FFT - audio.shape[0]))
+    frames = np.lib.stride_tricks.sliding_window_view(audio, N_FFT)[::HOP]
+    spectrum = np.fft.rfft(frames * _window(), axis=1)
+    power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+    mel = power @ mel_filterbank().T
+    return np.log(mel + LOG_FLOOR).T.astype(np.float32)
+
+
+def to_mono(samples: np.ndarray) -> np.ndarray:
+    """Average channels: (frames, channels) or (frames,) to (frames,) float32."""
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1)
+    return samples.astype(np.float32, copy=False)
+
+
+def resample(audio: np.ndarray, rate_hz: int) -> np.ndarray:
+    """Mono audio at ``rate_hz`` to SAMPLE_RATE_HZ (soxr high quality)."""
+    if rate_hz == SAMPLE_RATE_HZ:
+        return audio
+    return soxr.resample(audio, rate_hz, SAMPLE_RATE_HZ, quality="HQ").astype(np.float32)
+
+
+def excerpt_starts_s(duration_s: float, n: int = N_EXCERPTS) -> list[float]:
+    """Start times of ``n`` patch-long excerpts spread evenly over the track's middle."""
+    usable_s = duration_s * (1 - 2 * EDGE_FRACTION)
+    if usable_s <= PATCH_S * n:
+        # Short track: spread over all of it, overlapping if need be.
+        span_s = max(duration_s - PATCH_S, 0.0)
+        count = max(1, min(n, int(duration_s // PATCH_S)))
+        return [span_s * (i + 0.5) / count for i in range(count)]
+    first_s = duration_s * EDGE_FRACTION
+    step_s = (usable_s - PATCH_S) / (n - 1)
+    return [first_s + i * step_s for i in range(n)]
+
+
+def _uses_soundfile(path: Path) -> bool:
+    return path.suffix.lower() in SOUNDFILE_SUFFIXES
+
+
+def probe(path: Path) -> AudioInfo:
+    """Duration, sample rate and channels without decoding the audio."""
+    if _uses_soundfile(path):
+        try:
+            info = sf.info(str(path))
+            if info.frames > 0 and info.samplerate > 0:
+                return AudioInfo(info.frames / info.samplerate, info.samplerate, info.channels)
+        except (sf.LibsndfileError, RuntimeError):
+            pass  # fall back to FFmpeg below
+    return _probe_av(path)
+
+
+def _probe_av(path: Path) -> AudioInfo:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AnalysisError(f"no audio stream in {path.name}")
+            stream = container.streams.audio[0]
+            if stream.duration is not None and stream.time_base is not None:
+                duration_s = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration_s = container.duration / 1_000_000
+            else:
+                raise AnalysisError(f"unknown duration for {path.name}")
+            return AudioInfo(duration_s, stream.codec_context.sample_rate, stream.channels)
+    except av.error.FFmpegError as exc:
+        raise AnalysisError(f"cannot decode {path.name}: {exc}") from exc
+
+
+def _read_soundfile(path: Path, starts_s: list[float], length_s: float) -> list[np.ndarray]:
+    out = []
+    with sf.SoundFile(str(path)) as f:
+        rate = f.samplerate
+        n = int(np.ceil(length_s * rate))
+        for start_s in starts_s:
+            f.seek(min(int(start_s * rate), max(f.frames - 1, 0)))
+            out.append(resample(to_mono(f.read(n, dtype="float32", always_2d=True)), rate))
+    return out
+
+
+def _read_av(path: Path, starts_s: list[float], length_s: float) -> list[np.ndarray]:
+    import av
+
+    out = []
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate
+        # Planar float only; the downmix is ours (a plain mean, as for soundfile), not FFmpeg's.
+        to_float = av.AudioResampler(format="fltp")
+        n = int(np.ceil(length_s * rate))
+        for start_s in starts_s:
+            container.seek(int(start_s * 1_000_000), any_frame=False)  # lands on a frame before
+            chunks: list[np.ndarray] = []
+            have = 0
+            for frame in container.decode(stream):
+                pos_s = float(frame.pts * frame.time_base) if frame.pts is not None else start_s
+                for converted in to_float.resample(frame):
+                    data = converted.to_ndarray().mean(axis=0)
+                    if not chunks:  # drop what lies before the excerpt's start
+                        skip = max(round((start_s - pos_s) * rate), 0)
+                        pos_s += data.shape[0] / rate
+                        if skip >= data.shape[0]:
+                            continue
+                        data = data[skip:]
+                    chunks.append(data)
+                    have += data.shape[0]
+                if have >= n:
+                    break
+            audio = np.concatenate(chunks)[:n] if chunks else np.zeros(0, np.float32)
+            out.append(resample(audio.astype(np.float32), rate))
+    return out
+
+
+def read_excerpts(path: Path, starts_s: list[float], length_s: float) -> list[np.ndarray]:
+    """Mono 16 kHz excerpts of ``length_s`` seconds at ``starts_s``, seeking instead of decoding
+    the whole file."""
+    if _uses_soundfile(path):
+        try:
+            return _read_soundfile(path, starts_s, length_s)
+        except (sf.LibsndfileError, RuntimeError):
+            pass  # libsndfile refused it; FFmpeg may not
+    try:
+        return _read_av(path, starts_s, length_s)
+    except AnalysisError:
+        raise
+    except Exception as exc:  # FFmpeg raises many kinds; all mean the same to the user
+        raise AnalysisError(f"cannot decode {path.name}: {exc}") from exc
+
+
+def _fit_patch(audio: np.ndarray) -> np.ndarray:
+    """Exactly PATCH_SAMPLES: tile a short excerpt (loops a short track), trim a long one."""
+    if audio.shape[0] >= PATCH_SAMPLES:
+        return audio[:PATCH_SAMPLES]
+    reps = int(np.ceil(PATCH_SAMPLES / max(audio.shape[0], 1)))
+    return np.tile(audio, reps)[:PATCH_SAMPLES]
+
+
+def decode_excerpts(path: Path, info: AudioInfo | None = None) -> list[np.ndarray]:
+    """The N_EXCERPTS mono 16 kHz excerpts analysis listens to (the decode stage).
+
+    Raises AnalysisError for a file that cannot be decoded or is shorter than MIN_TRACK_S.
+    """
+    path = Path(path)
+    try:
+        info = info or probe(path)
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AnalysisError(f"cannot read {path.name}: {exc}") from exc
+    if info.duration_s < MIN_TRACK_S:
+        raise AnalysisError(f"too short ({info.duration_s:.2f} s) to analyse")
+    try:
+        return read_excerpts(path, excerpt_starts_s(info.duration_s), PATCH_S)
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AnalysisError(f"cannot decode {path.name}: {exc}") from exc
+
+
+def patches_from_excerpts(excerpts: list[np.ndarray]) -> np.ndarray:
+    """(patches, N_MELS, PATCH_FRAMES) log-mel of the audible excerpts (the features stage).
+
+    Raises AnalysisError when nothing was decoded or everything heard is silent.
+    """
+    excerpts = [e for e in excerpts if e.shape[0] >= SAMPLE_RATE_HZ * MIN_TRACK_S / 2]
+    if not excerpts:
+        raise AnalysisError("decoded no audio")
+    loud = [e for e in excerpts if float(np.sqrt(np.mean(e**2))) > SILENCE_RMS]
+    if not loud:
+        raise AnalysisError("silent")
+    if not all(np.isfinite(e).all() for e in loud):
+        raise AnalysisError("decoder returned invalid samples")
+    return np.stack([log_mel(_fit_patch(e)) for e in loud])
+
+
+def track_patches(path: Path, info: AudioInfo | None = None) -> np.ndarray:
+    """Decode and turn one file into log-mel patches; AnalysisError says why not."""
+    return patches_from_excerpts(decode_excerpts(path, info))
+
+
+def full_track_log_mel(path: Path) -> np.ndarray:
+    """(N_MELS, frames) log-mel of a whole file; used by training to draw random crops."""
+    samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    return log_mel(resample(to_mono(samples), rate))

@@ -1,0 +1,166 @@
+"""Sound similarity over the whole library: one float32 matrix of unit vectors, cosine top-k.
+
+The matrix is a derived cache of the `embeddings` table for one model version, loaded once and
+queried many times. At 100,000 tracks a query is one matrix-vector product plus a partial sort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommender.core.errors import NotFoundError
+from recommender.library.query import fold
+from recommender.library.store import Store, path_from_db
+
+DUPLICATE_COSINE = 0.9995  # vectors this close are one recording (the same file twice, say)
+CANDIDATE_FACTOR = 4  # look this many times deeper than asked before filtering
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    track_id: int
+    score: float
+
+
+@dataclass
+class SimilarityIndex:
+    """Track ids, unit vectors and what deduplication needs (normalised artist and title)."""
+
+    model_version: str
+    ids: np.ndarray  # (n,) int64
+    matrix: np.ndarray  # (n, dim) float32, rows unit length
+    artists: list[str]
+    titles: list[str]
+
+    def __post_init__(self) -> None:
+        self._row = {int(t): i for i, t in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row_of(self, track_id: int) -> int:
+        try:
+            return self._row[track_id]
+        except KeyError:
+            raise NotFoundError(
+                f"track {track_id} has no sound embedding yet (run `tonearm analyze`)"
+            ) from None
+
+    def vector(self, track_id: int) -> np.ndarray:
+        return self.matrix[self.row_of(track_id)]
+
+    def top_k(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and cosine scores of the ``k`` best rows for a unit ``query``, best first."""
+        scores = self.matrix @ query.astype(np.float32, copy=False)
+        k = min(k, len(scores))
+        if k <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        rows = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        return rows, scores[rows]
+
+    def similar(
+        self, track_id: int, n: int = 10, *, max_per_artist: int | None = None
+    ) -> list[Neighbour]:
+        """Up to ``n`` tracks that sound like ``track_id``: never the seed, one entry per
+        recording (same artist and title, or a near-identical vector), at most
+        ``max_per_artist`` by one artist."""
+        seed_row = self.row_of(track_id)
+        seed = self.matrix[seed_row]
+        depth = n * CANDIDATE_FACTOR + 16
+        while True:
+            rows, scores = self.top_k(seed, depth)
+            picked = self._filter(seed_row, rows, scores, n, max_per_artist)
+            if len(picked) >= n or depth >= len(self):
+                return picked
+            depth = min(depth * 4, len(self))
+
+    def _filter(self, seed_row, rows, scores, n, max_per_artist) -> list[Neighbour]:
+        seen_keys = {self._key(seed_row)} if self._key(seed_row) else set()
+        per_artist: dict[str, int] = {}
+        chosen_rows: list[int] = [seed_row]
+        out: list[Neighbour] = []
+        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
+            if row == seed_row:
+                continue
+            key = self._key(row)
+            if key and key in seen_keys:
+                continue
+            if float(np.max(self.matrix[chosen_rows] @ self.matrix[row])) >= DUPLICATE_COSINE:
+                continue
+            artist = self.artists[row]
+            if (
+                max_per_artist is not None
+                and artist
+                and per_artist.get(artist, 0) >= max_per_artist
+            ):
+                continue
+            out.append(Neighbour(int(self.ids[row]), float(score)))
+            if len(out) >= n:
+                break
+            if key:
+                seen_keys.add(key)
+            if artist:
+                per_artist[artist] = per_artist.get(artist, 0) + 1
+            chosen_rows.append(row)
+        return out
+
+    def _key(self, row: int) -> str:
+        """Normalised "artist\\ntitle", or "" when either is unknown (then no key-based dedup)."""
+        if not self.artists[row] or not self.titles[row]:
+            return ""
+        return f"{self.artists[row]}\n{self.titles[row]}"
+
+
+def _normalise(text: str | None) -> str:
+    return " ".join((fold(text) or "").split())
+
+
+def current_model_version(store: Store) -> str | None:
+    """The model version with the most embeddings (what `similar` uses when none is given)."""
+    row = store.conn.execute(
+        "SELECT model_version FROM embeddings GROUP BY model_version "
+        "ORDER BY COUNT(*) DESC, MAX(created_at) DESC LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def load_index(store: Store, model_version: str | None = None) -> SimilarityIndex:
+    """Read every present track's vector for ``model_version`` into one matrix."""
+    version = model_version or current_model_version(store)
+    if version is None:
+        raise NotFoundError("no sound embeddings yet: run `tonearm analyze` first")
+    rows = store.conn.execute(
+        "SELECT e.track_id, e.dim, e.vector, t.artist, t.title FROM embeddings e "
+        "JOIN tracks t ON t.id = e.track_id "
+        "WHERE e.model_version = ? AND t.missing = 0 ORDER BY e.track_id",
+        (version,),
+    ).fetchall()
+    if not rows:
+        raise NotFoundError(f"no sound embeddings for model {version}: run `tonearm analyze`")
+    dim = rows[0][1]
+    matrix = np.empty((len(rows), dim), dtype=np.float32)
+    for i, row in enumerate(rows):
+        matrix[i] = np.frombuffer(row[2], dtype="<f4", count=dim)
+    return SimilarityIndex(
+        model_version=version,
+        ids=np.array([r[0] for r in rows], dtype=np.int64),
+        matrix=matrix,
+        artists=[_normalise(r[3]) for r in rows],
+        titles=[_normalise(r[4]) for r in rows],
+    )
+
+
+def export_rows(
+    store: Store, model_version: str | None = None
+) -> tuple[list[int], list[str], np.ndarray]:
+    """(ids, paths, vectors) of every embedded present track, for `tonearm export embeddings`."""
+    index = load_index(store, model_version)
+    paths = dict(
+        (r[0], path_from_db(r[1]))
+        for r in store.conn.execute("SELECT id, path FROM tracks WHERE missing = 0")
+    )
+    ids = [int(t) for t in index.ids]
+    return ids, [paths[t] for t in ids], index.matrix

@@ -1,0 +1,122 @@
+"""The library table: rows, sorting and filtering over in-memory columns, matching the CLI query."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from player.library.table_model import COLUMN_KEYS
+from recommender.core.errors import UsageError
+from recommender.library.columns import load_library_columns
+from recommender.library.tracks import find_tracks
+from tests.library_factory import insert_library
+
+QUERIES = [
+    "night",
+    "night blue",
+    '"blue river"',
+    "artist:ka",
+    "album:golden -rain",
+    "genre:jazz",
+    "year:1990..1999",
+    "year:..1970 -genre:rock",
+    "year:2001",
+    "-night -blue",
+    "title:é",
+    "ö",
+]
+
+
+def _col(name: str) -> int:
+    return COLUMN_KEYS.index(name)
+
+
+def test_model_shows_every_present_track(make_window, store):
+    insert_library(store, 500)
+    store.conn.execute("UPDATE tracks SET missing = 1 WHERE id <= 10")
+    window = make_window()
+    assert window.model.rowCount() == 490
+    assert window.count_label.text() == "490 tracks"
+
+
+def test_sorting_by_title_and_year_orders_rows(make_window, store):
+    insert_library(store, 400, seed=3)
+    window = make_window()
+    model = window.model
+    model.sort(_col("title"), Qt.SortOrder.AscendingOrder)
+    titles = [model.index(r, _col("title")).data() for r in range(model.rowCount())]
+    assert titles == sorted(titles, key=str.casefold)
+    model.sort(_col("year"), Qt.SortOrder.DescendingOrder)
+    years = [int(model.index(r, _col("year")).data()) for r in range(model.rowCount())]
+    assert years == sorted(years, reverse=True)
+    assert years[0] > years[-1]
+
+
+def test_play_counts_column_sorts_most_played_first(make_window, store):
+    insert_library(store, 300, plays=600)
+    window = make_window()
+    window.model.sort(_col("plays"), Qt.SortOrder.DescendingOrder)
+    top = window.model.track_id(0)
+    (most,) = store.conn.execute(
+        "SELECT count(*) FROM plays GROUP BY track_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()
+    (count,) = store.conn.execute(
+        "SELECT count(*) FROM plays WHERE track_id = ?", (top,)
+    ).fetchone()
+    assert count == most > 1
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_in_memory_filter_matches_the_cli_query(store, query):
+    insert_library(store, 3000, seed=11)
+    columns = load_library_columns(store)
+    from recommender.library.columns import LibraryFilter
+
+    mask = LibraryFilter(columns).mask(query)
+    shown = set(columns.ids[mask].tolist())
+    expected = {t.id for t in find_tracks(store, query)}
+    assert shown == expected
+    assert 0 < len(expected) < 3000 or query in ("title:é", "ö", "year:2001")
+
+
+def test_typing_narrows_and_widens_the_view(qtbot, make_window, store):
+    insert_library(store, 2000)
+    window = make_window()
+    for text in ("n", "ni", "nig", "night"):
+        with qtbot.waitSignal(window.filterApplied, timeout=3000):
+            window.search.setText(text)
+    narrow = window.model.rowCount()
+    expected = {t.id for t in find_tracks(store, "night")}
+    assert set(window.model.visible_ids().tolist()) == expected
+    with qtbot.waitSignal(window.filterApplied, timeout=3000):
+        window.search.setText("nigh")
+    assert window.model.rowCount() >= narrow
+    assert window.count_label.text().endswith("of 2,000 tracks")
+
+
+def test_bad_year_range_keeps_rows_and_says_why(qtbot, make_window, store):
+    insert_library(store, 200)
+    window = make_window()
+    window.search.setText("year:19")
+    window.apply_search()
+    assert window.model.rowCount() == 200
+    assert "bad year" in window.statusBar().currentMessage()
+    with pytest.raises(UsageError):
+        window.model.set_query("year:abc")
+
+
+def test_browser_limits_rows_to_one_artist(qtbot, make_window, store):
+    insert_library(store, 600)
+    window = make_window()
+    browser = window.browser
+    entry = browser.model.index(1, 0)
+    artist = entry.data(Qt.ItemDataRole.UserRole)
+    browser.list.setCurrentIndex(entry)
+    ids = set(window.model.visible_ids().tolist())
+    expected = {
+        tid
+        for (tid,) in store.conn.execute(
+            "SELECT id FROM tracks WHERE coalesce(albumartist, artist) = ?", (artist,)
+        )
+    }
+    assert ids == expected and 0 < len(ids) < 600

@@ -1,0 +1,163 @@
+"""The Playlists tab: edits persist, drags reorder, files round-trip, smart ones follow plays."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+
+from player.playback.decks import FinishedPlay
+from player.playlists.playlists_view import install_playlists
+from recommender.playlists.saved import playlist_track_ids, save_playlist
+from recommender.playlists.smart import SmartRule
+from tests.library_factory import insert_library
+
+
+def _open(qtbot, make_window):
+    window = make_window()
+    view = install_playlists(window)
+    window.show_view(view)
+    qtbot.waitUntil(
+        lambda: view.contents is not None or (view.lists.count() == 0 and view.playlists == [])
+    )
+    return window, view
+
+
+def _names(view) -> list[str]:
+    return [view.lists.item(i).text() for i in range(view.lists.count())]
+
+
+def _current_name(view) -> str | None:
+    info = view.current_info()
+    return info.name if info is not None else None
+
+
+def _shown(view) -> list[int]:
+    return view.model.track_ids()
+
+
+def test_created_renamed_and_deleted_playlists_persist_after_reopening(qtbot, make_window, store):
+    insert_library(store, 40)
+    window, view = _open(qtbot, make_window)
+    ids = window.model.track_ids([0, 1, 2])
+    view.new_playlist("Road trip", ids)
+    qtbot.waitUntil(lambda: _names(view) == ["Road trip"] and _shown(view) == ids)
+    view.new_playlist("Temporary")
+    qtbot.waitUntil(lambda: _current_name(view) == "Temporary")
+    view.rename_current("Soon gone")
+    qtbot.waitUntil(lambda: "Soon gone" in _names(view))
+    view.new_playlist("Evening")
+    qtbot.waitUntil(lambda: "Evening" in _names(view))
+    view.lists.setCurrentRow(_names(view).index("Soon gone"))
+    view.delete_current(confirm=False)
+    qtbot.waitUntil(lambda: _names(view) == ["Evening", "Road trip"])
+
+    _window2, again = _open(qtbot, make_window)
+    qtbot.waitUntil(lambda: _names(again) == ["Evening", "Road trip"])
+    again.lists.setCurrentRow(1)
+    qtbot.waitUntil(lambda: _shown(again) == ids)
+
+
+def test_drag_reorder_and_delete_key_persist(qtbot, make_window, store):
+    insert_library(store, 20)
+    ids = [3, 7, 1, 9, 4]
+    pid = save_playlist(store, "Mix", ids)
+    _window, view = _open(qtbot, make_window)
+    qtbot.waitUntil(lambda: _shown(view) == ids)
+    model = view.model
+    mime = model.mimeData([model.index(3, 0)])  # what a drag of the 4th row carries
+    assert model.dropMimeData(mime, Qt.DropAction.MoveAction, 0, 0, QModelIndex())
+    assert _shown(view) == [9, 3, 7, 1, 4]  # shown at once
+    qtbot.waitUntil(lambda: playlist_track_ids(store, pid) == [9, 3, 7, 1, 4])
+
+    view.tracks.setFocus()
+    selection = view.tracks.selectionModel()
+    selection.clearSelection()
+    for row in (1, 2):
+        selection.select(model.index(row, 0), selection.SelectionFlag.Select)
+    qtbot.keyClick(view.tracks, Qt.Key.Key_Delete)
+    qtbot.waitUntil(
+        lambda: playlist_track_ids(store, pid) == [9, 1, 4] and _shown(view) == [9, 1, 4]
+    )
+
+    _window2, again = _open(qtbot, make_window)
+    qtbot.waitUntil(lambda: _shown(again) == [9, 1, 4])
+
+
+@pytest.mark.parametrize("suffix", [".m3u8", ".xspf"])
+def test_export_then_import_round_trips(qtbot, make_window, store, tmp_path, suffix):
+    insert_library(store, 30)
+    ids = [12, 5, 27, 1]
+    save_playlist(store, "Late night", ids)
+    window, view = _open(qtbot, make_window)
+    qtbot.waitUntil(lambda: _shown(view) == ids)
+    out = tmp_path / f"late{suffix}"
+    view.export_current(out)
+    qtbot.waitUntil(lambda: out.exists() and "Exported 4" in window.statusBar().currentMessage())
+    view.import_file(out)
+    qtbot.waitUntil(lambda: "late" in _names(view))
+    qtbot.waitUntil(lambda: _current_name(view) == "late" and _shown(view) == ids)
+
+
+def test_smart_playlist_updates_after_a_new_play(qtbot, make_window, store):
+    insert_library(store, 120)
+    jazz = [
+        r[0] for r in store.conn.execute("SELECT id FROM tracks WHERE genre = 'Jazz' ORDER BY id")
+    ]
+    assert len(jazz) > 3
+    window, view = _open(qtbot, make_window)
+    view.new_smart_playlist("Jazz I play", SmartRule("genre:jazz", "most_played", 3))
+    qtbot.waitUntil(lambda: view.contents is not None and view.contents.info.name == "Jazz I play")
+    assert len(_shown(view)) == 3 and jazz[-1] not in _shown(view)
+    assert "genre:jazz" in view.detail.text()
+    assert not view.model.flags(view.model.index(0, 0)) & Qt.ItemFlag.ItemIsDropEnabled
+
+    window._record_play(FinishedPlay(jazz[-1], 200.0, 200.0, True, "library", time.time() - 200))
+    qtbot.waitUntil(lambda: _shown(view)[:1] == [jazz[-1]], timeout=5000)
+
+
+def test_double_click_plays_the_playlist_from_that_track(qtbot, make_window, store, monkeypatch):
+    insert_library(store, 20)
+    pid = save_playlist(store, "Mix", [4, 8, 15])
+    window, view = _open(qtbot, make_window)
+    qtbot.waitUntil(lambda: _shown(view) == [4, 8, 15])
+    calls = []
+    monkeypatch.setattr(
+        window, "play_list", lambda ids, i, context: calls.append((ids, i, context))
+    )
+    rect = view.tracks.visualRect(view.model.index(1, 0))
+    qtbot.mouseClick(view.tracks.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(view.tracks.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert calls == [([4, 8, 15], 1, f"playlist:{pid}")]
+
+
+def test_tracks_added_from_a_track_menu_show_up(qtbot, make_window, store):
+    from tests.player.widgets.test_track_menu import _actions
+
+    insert_library(store, 20)
+    pid = save_playlist(store, "Road trip", [2])
+    window, view = _open(qtbot, make_window)
+    qtbot.waitUntil(lambda: _shown(view) == [2])
+    added = window.model.track_ids([5, 6])
+    _actions(window.library_menu([5, 6]))["Add to playlist/Road trip"].trigger()
+    qtbot.waitUntil(lambda: _shown(view) == [2, *added])
+    assert playlist_track_ids(store, pid) == [2, *added]
+
+
+def test_smart_playlist_dialog_only_accepts_a_valid_rule(qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from player.playlists.smart_playlist_dialog import SmartPlaylistDialog
+
+    dialog = SmartPlaylistDialog()
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    dialog.name.setText("Old jazz")
+    dialog.query.setText("genre:jazz year:19x0")
+    assert not ok.isEnabled() and "year" in dialog.problem.text()
+    dialog.query.setText("genre:jazz year:1950..1965")
+    dialog.sort.setCurrentIndex(dialog.sort.findData("recently_played"))
+    dialog.limit.setValue(0)
+    assert ok.isEnabled()
+    assert dialog.rule() == SmartRule("genre:jazz year:1950..1965", "recently_played", None)

@@ -1,0 +1,76 @@
+import numpy as np
+
+from recommender.discovery.item_cf import (
+    MAX_SESSION_PLAYS,
+    PlayArrays,
+    build_item_neighbours,
+    session_ids,
+    session_matrix,
+)
+
+
+def _plays(sessions, skipped=(), gap=7200.0):
+    """sessions: lists of item rows; plays 200 s apart, sessions `gap` apart."""
+    item, when, skip = [], [], []
+    t = 0.0
+    for s in sessions:
+        for i in s:
+            item.append(i)
+            when.append(t)
+            skip.append((len(when) - 1) in skipped)
+            t += 200.0
+        t += gap
+    skip = np.array(skip)
+    return PlayArrays(
+        np.array(item, np.int32), np.array(when), ~skip, skip, seconds=np.full(len(item), 200.0)
+    )
+
+
+def test_a_pause_over_thirty_minutes_starts_a_new_session():
+    plays = _plays([[0, 1], [2]], gap=1700)
+    assert session_ids(plays)[1].tolist() == [0, 0, 0]
+    plays = _plays([[0, 1], [2]], gap=1900)
+    assert session_ids(plays)[1].tolist() == [0, 0, 1]
+
+
+def test_a_history_without_pauses_is_cut_into_sessions_of_bounded_length():
+    """A player left on for days must not become one session pairing every track with all."""
+    n = MAX_SESSION_PLAYS * 3 + 7
+    plays = _plays([list(range(n))])
+    sessions = session_ids(plays)[1]
+    assert sessions.max() == 3
+    assert np.bincount(sessions).max() == MAX_SESSION_PLAYS
+    matrix = session_matrix(plays, n)
+    gram_pairs = (matrix.T @ matrix).nnz
+    assert gram_pairs <= 4 * MAX_SESSION_PLAYS**2
+
+
+def test_tracks_played_in_the_same_sessions_are_neighbours():
+    sessions = [[0, 1, 2]] * 6 + [[3, 4, 5]] * 6 + [[0, 3]]
+    for method in ("cosine", "pearson"):
+        nb = build_item_neighbours(session_matrix(_plays(sessions), 6), method=method)
+        cols, _ = nb.neighbours(0)
+        assert set(cols[:2].tolist()) == {1, 2}
+        assert nb.similarity(0, np.array([1]))[0] > nb.similarity(0, np.array([3]))[0]
+
+
+def test_skips_count_against_a_pair():
+    together = [[0, 1, 2]] * 5
+    plain = build_item_neighbours(session_matrix(_plays(together), 3))
+    # the same sessions, but track 2 skipped every time
+    skipped = {i * 3 + 2 for i in range(5)}
+    with_skips = build_item_neighbours(session_matrix(_plays(together, skipped), 3))
+    assert with_skips.similarity(0, np.array([2]))[0] < plain.similarity(0, np.array([2]))[0]
+    assert with_skips.similarity(0, np.array([1]))[0] > 0
+
+
+def test_shrinkage_trusts_pairs_seen_together_often():
+    sessions = [[0, 1]] * 10 + [[2, 3]]
+    nb = build_item_neighbours(session_matrix(_plays(sessions), 4))
+    assert nb.similarity(0, np.array([1]))[0] > nb.similarity(2, np.array([3]))[0]
+
+
+def test_keeps_only_top_k_neighbours_per_item():
+    sessions = [list(range(20))] * 3
+    nb = build_item_neighbours(session_matrix(_plays(sessions), 20), k=5)
+    assert np.diff(nb.matrix.indptr).max() == 5

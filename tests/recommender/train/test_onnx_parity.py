@@ -1,0 +1,62 @@
+"""onnxruntime must reproduce PyTorch's sound CNN, so training and analysis agree."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+from recommender.sound.model import SoundModel  # noqa: E402
+from recommender.train.export import export_onnx, max_parity_error  # noqa: E402
+from recommender.train.model import SoundCNN, example_input  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[SoundCNN, Path]:
+    torch.manual_seed(0)
+    model = SoundCNN()
+    # A few training steps so batch-norm statistics are not the identity.
+    model.train()
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = model.project(example_input(8, seed=2)).sum()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    path = tmp_path_factory.mktemp("model") / "sound_cnn.onnx"
+    export_onnx(model, path, "test-1", {})
+    return model, path
+
+
+def test_onnxruntime_matches_pytorch_within_1e4(exported: tuple[SoundCNN, Path]) -> None:
+    model, path = exported
+    assert max_parity_error(model, path) < 1e-4
+
+
+def test_onnx_runs_with_other_batch_sizes_and_records_version(
+    exported: tuple[SoundCNN, Path],
+) -> None:
+    model, path = exported
+    runtime = SoundModel(path)
+    assert runtime.version == "test-1"
+    x = example_input(5, seed=3)
+    with torch.no_grad():
+        expected = model(x).numpy()
+    got = runtime.embed_patches(x.numpy())
+    assert got.shape == (5, runtime.dim)
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+
+
+SHIPPED = Path(__file__).resolve().parents[3] / "resources" / "model" / "sound_cnn.onnx"
+
+
+@pytest.mark.skipif(not SHIPPED.exists(), reason="no shipped model yet")
+def test_shipped_model_loads_and_gives_unit_vectors() -> None:
+    runtime = SoundModel(SHIPPED)
+    assert runtime.version
+    out = runtime.embed_patches(example_input(3).numpy())
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    assert SHIPPED.stat().st_size <= 10 * 1024 * 1024
