@@ -20,6 +20,7 @@ version="$("$PY" -c 'import recommender; print(recommender.__version__)')"
 nice -n "${NICE:-10}" "$PY" -m PyInstaller --noconfirm --log-level WARN \
   --distpath dist --workpath build/pyinstaller packaging/tonearm.spec
 built=$SECONDS
+cp LICENSE dist/Tonearm/LICENSE  # GPL-3.0-or-later, beside the program
 
 archive="dist/Tonearm-$version-linux-$(uname -m).tar.gz"
 nice -n "${NICE:-10}" tar -C dist -czf "$archive" Tonearm

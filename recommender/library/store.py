@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
 
 from recommender.core.datadir import ensure_data_dir
 from recommender.core.errors import StoreError
@@ -66,7 +65,6 @@ class Store:
             )
         except sqlite3.Error as exc:
             raise _friendly(exc, path) from exc
-        self.db = sqlite_utils.Database(self.conn)
         self.conn.create_function("tonearm_fold", 1, fold, deterministic=True)
         try:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -53,7 +53,8 @@ def test_old_database_is_migrated_keeping_every_play_and_playlist(data_dir: Path
             "SELECT track_id FROM playlist_items WHERE playlist_id = 7 ORDER BY position"
         ).fetchall()
         assert items == [(3,), (1,)]
-        assert "dismissed" in store.db.table_names()
+        tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
+        assert "dismissed" in tables
     backup = data_dir / f"{DB_FILE}.before-v{SCHEMA_VERSION}"
     assert backup.exists(), "a copy is kept before migrating"
 
