@@ -88,9 +88,7 @@ def _layer(module: str) -> tuple[str, int] | None:
 
 def test_every_package_has_a_layer() -> None:
     unplaced = {
-        ".".join(m.split(".")[:2])
-        for m in _graph()
-        if m.count(".") >= 1 and _layer(m) is None
+        ".".join(m.split(".")[:2]) for m in _graph() if m.count(".") >= 1 and _layer(m) is None
     }
     assert not unplaced, f"give these packages a layer in this test: {sorted(unplaced)}"
 

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
 from recommender.core.datadir import ensure_data_dir
 from recommender.core.errors import StoreError
 from recommender.library.query import fold
