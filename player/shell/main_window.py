@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtCore import QFileSystemWatcher, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -66,6 +66,8 @@ POSITION_SAVE_INTERVAL_MS = 10_000
 STATUS_MESSAGE_MS = 8000
 FIRST_RUN_KEY = "first_run_done"
 WORKER_THREADS = 4
+SHUTDOWN_JOBS_WAIT_MS = 3000
+"""How long quitting waits for running jobs (cover loads, a cancelled scan) to end."""
 """Jobs mostly wait on the disk or on worker processes; a long scan must not hold up covers."""
 
 
@@ -87,12 +89,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.store = store  # GUI-thread connection: single-row reads only
         self.setWindowTitle("Tonearm")
-        job_pool = QThreadPool(self)
-        job_pool.setMaxThreadCount(WORKER_THREADS)
-        self.jobs = JobRunner(job_pool, self)
-        writer_pool = QThreadPool(self)
-        writer_pool.setMaxThreadCount(1)
-        self.writer = JobRunner(writer_pool, self)
+        self.jobs = JobRunner(WORKER_THREADS, self, name="jobs")
+        self.writer = JobRunner(1, self, name="writer")
         self.view_state = QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
         self.order = PlayOrder()
         self.list_context = "library"
@@ -827,7 +825,7 @@ class MainWindow(QMainWindow):
         self.queue_timer.stop()
         self.cancel_scan()
         self.playback.shutdown()  # emits playFinished -> a writer job
-        self.writer.pool.waitForDone()
+        self.writer.wait_for_done()
         try:
             save_queue(self.store, saved)
         except TonearmError as exc:
@@ -837,7 +835,10 @@ class MainWindow(QMainWindow):
         self.view_state.setValue("library/header", self.table.horizontalHeader().saveState())
         self.view_state.setValue("window/splitter", self.splitter.saveState())
         self.view_state.sync()
-        self.jobs.pool.waitForDone(3000)
+        self.jobs.cancel_all()
+        self.jobs.wait_for_done(SHUTDOWN_JOBS_WAIT_MS)
+        self.jobs.detach_all()  # a job still running after that reports to nobody
+        self.writer.detach_all()
 
     # --- settings and scanning ------------------------------------------------------------
     def open_settings(self) -> SettingsDialog:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QThreadPool
+from PySide6.QtCore import QEvent, QObject
 
 from player.workers.background import Job, JobRunner
 from recommender.discovery.taste_model import TasteModel, load_taste_model
@@ -32,9 +32,7 @@ class TasteWorker(QObject):
     def __init__(self, data_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.data_dir = data_dir
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)
-        self.runner = JobRunner(self.pool, self)
+        self.runner = JobRunner(1, self, name="taste")
         self._model: TasteModel | None = None
         self._index: SimilarityIndex | None = None
         self._index_signature: tuple | None = None
@@ -74,7 +72,8 @@ class TasteWorker(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Close:
             self.runner.cancel_all()
-            self.pool.waitForDone(SHUTDOWN_WAIT_MS)
+            self.runner.wait_for_done(SHUTDOWN_WAIT_MS)
+            self.runner.detach_all()
         return False
 
 

@@ -73,7 +73,7 @@ def test_settings_dialog_changes_persist(qtbot, make_window, data_dir, tmp_path)
     dialog.preamp.setValue(-3.5)
     dialog.analysis.setChecked(False)
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
-    window.jobs.pool.waitForDone()
+    window.jobs.wait_for_done()
     dialog.accept()
     saved = Settings.load(data_dir)
     assert saved.library_folders == [str(tmp_path)]
