@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from recommender.cli.main import build_parser
 from recommender.cli.main import main as cli_main
+from recommender.core.threads import set_thread_budget
 
 
 def _wants_cli(argv: Sequence[str]) -> bool:
@@ -44,6 +45,7 @@ def _self_test(argv: list[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    set_thread_budget()  # before numpy, scipy or onnxruntime load, in the app and the CLI alike
     if "--self-test" in argv:
         return _self_test(argv)
     if _wants_cli(argv):

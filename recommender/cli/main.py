@@ -12,6 +12,7 @@ from recommender import __version__
 from recommender.cli.context import Context
 from recommender.core.datadir import resolve_data_dir
 from recommender.core.errors import TonearmError
+from recommender.core.threads import set_thread_budget
 
 # Each module exposes `register(subparsers)`; its parsers set `func(args, ctx) -> int`.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -68,6 +69,7 @@ def subcommand(subparsers: argparse._SubParsersAction, name: str, **kwargs: obje
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    set_thread_budget()  # before any command loads numpy; worker processes inherit it
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -28,6 +27,7 @@ from recommender.core.progress import (
     ProgressCallback,
     never_cancel,
 )
+from recommender.core.threads import cores_given, worker_pool
 from recommender.library.store import Store, path_from_db, path_to_db
 from recommender.library.tags import UnreadableFile, read_tags
 from recommender.library.walk import FoundFile, WalkProblem, walk_audio_files
@@ -145,8 +145,7 @@ def _read_all(items: list[tuple[str, str]], workers: int) -> Iterator[ReadResult
             yield _read_one(item)
         return
     chunks = [items[i : i + CHUNK_SIZE] for i in range(0, len(items), CHUNK_SIZE)]
-    ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with worker_pool(workers) as pool:
         futures = [pool.submit(_read_chunk, chunk) for chunk in chunks]
         try:
             for fut in cf.as_completed(futures):
@@ -267,7 +266,7 @@ def scan_folders(
     report(prog)
     batch: list[ReadResult] = []
     try:
-        for result in _read_all(to_read, workers or os.cpu_count() or 1):
+        for result in _read_all(to_read, workers or cores_given()):
             batch.append(result)
             if len(batch) >= BATCH_SIZE:
                 _write_batch(store, batch, found, known, move_candidates, vanished, summary)

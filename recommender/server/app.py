@@ -20,6 +20,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from recommender import __version__
+from recommender.core.threads import set_thread_budget
 from recommender.remote.protocol import (
     HEALTH_PATH,
     MAX_GENRES,
@@ -270,6 +271,7 @@ def create_app(model: ItemModel, *, token: str | None, loopback_only: bool | Non
 
 def app_from_env() -> Any:
     """Uvicorn factory for `tonearm serve`: model file, token and mode come from the environment."""
+    set_thread_budget()  # one compute thread per worker process; `--workers` adds cores
     model = load_model(Path(os.environ[ENV_MODEL]))
     token = os.environ.get(ENV_TOKEN) or None
     loopback_only = os.environ.get(ENV_LOOPBACK_ONLY, "1" if token is None else "0") == "1"

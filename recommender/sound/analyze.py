@@ -1,8 +1,9 @@
 """Audio analysis: give every indexed track an embedding from the current sound model.
 
-Work is split into chunks of tracks; each worker process (one per core) decodes a chunk's
-excerpts, computes log-mel patches and runs onnxruntime on all of the chunk's patches in one
-batch with a single intra-op thread, so the machine is busy without oversubscription. The parent
+Work is split into chunks of tracks; each worker process (one per core given, see
+`recommender.core.threads`) decodes a chunk's excerpts, computes log-mel patches and runs
+onnxruntime on all of the chunk's patches in one batch, every library on a single thread, so the
+machine is busy without oversubscription. The parent
 writes each finished chunk in its own transaction: stopping halfway loses nothing already done,
 and the next run picks up only what is still missing. Files that cannot be analysed are recorded
 in `analysis_errors` with a reason and the run goes on.
@@ -10,17 +11,16 @@ in `analysis_errors` with a reason and the run goes on.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from recommender.core.progress import CancelCheck, Progress, ProgressCallback, never_cancel
+from recommender.core.threads import cores_given, worker_pool
 from recommender.library.store import Store, path_from_db
 from recommender.sound import frontend
 from recommender.sound.model import MODEL_PATH, SoundModel, pool_track
@@ -160,7 +160,7 @@ def embed_tracks(
 
     ``model`` is a loaded SoundModel or a path to one (default: the shipped model); a missing
     or broken file raises ModelError before any work starts. ``workers`` defaults to the number
-    of cores; 0 runs everything in this process (for tests and debugging).
+    of cores given; 0 runs everything in this process (for tests and debugging).
     """
     cancel = cancel or never_cancel
     if not isinstance(model, SoundModel):
@@ -182,7 +182,7 @@ def embed_tracks(
 
     if progress:
         progress(state)
-    workers = (os.cpu_count() or 1) if workers is None else workers
+    workers = cores_given() if workers is None else workers
     if workers == 0 or len(items) <= chunk_tracks:
         for chunk in _chunks(items, chunk_tracks):
             if cancel():
@@ -198,12 +198,9 @@ def embed_tracks(
 
 def _run_pool(model_path, items, chunk_tracks, workers, record, cancel) -> bool:
     """Keep ``2 * workers`` chunks in flight; returns True when cancelled."""
-    # spawn: workers must not inherit onnxruntime or sqlite state from this process.
-    context = multiprocessing.get_context("spawn")
+    # Spawned: workers must not inherit onnxruntime or sqlite state from this process.
     chunks = _chunks(items, chunk_tracks)
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(str(model_path),)
-    ) as pool:
+    with worker_pool(workers, _init_worker, (str(model_path),)) as pool:
         in_flight: set[Future] = set()
         try:
             while True:

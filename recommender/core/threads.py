@@ -1,0 +1,76 @@
+"""Thread budgets: the compute threads of Tonearm's processes add up to the cores they were given.
+
+Parallel work is one process per core (analysis and scan workers, server workers), each running
+its numeric code on one thread. Left alone, numpy's and scipy's OpenBLAS start a thread per core
+in every process and spin them for tiny matrix products: on a loaded 2-core machine that halved
+analysis speed and made `recommend` 2 to 4 times slower. So every entry point calls
+``set_thread_budget`` first: it writes the libraries' thread settings into the environment (read
+when they load, and inherited by the processes we spawn) and, for libraries already loaded,
+applies the same limit through threadpoolctl. onnxruntime's pools are sized per session (see
+``recommender.sound.model``).
+
+``cores_given`` is what the process may use: ``$TONEARM_CORES`` when set, else its CPU affinity
+(so ``taskset`` and container limits are honoured).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+
+CORES_ENV = "TONEARM_CORES"
+THREADS_PER_PROCESS = 1
+THREAD_ENV_VARS: tuple[str, ...] = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+_NUMERIC_MODULES = ("numpy", "scipy", "torch", "sklearn")
+
+
+def cores_given() -> int:
+    """Cores this process may use: $TONEARM_CORES, else its CPU affinity, else all of them."""
+    wanted = os.environ.get(CORES_ENV, "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def set_thread_budget(threads: int = THREADS_PER_PROCESS) -> None:
+    """Give this process, and every process it spawns from now on, ``threads`` compute threads
+    in BLAS and OpenMP pools. Cheapest before numpy loads; works after too."""
+    for var in THREAD_ENV_VARS:
+        os.environ[var] = str(threads)
+    if any(name in sys.modules for name in _NUMERIC_MODULES):
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+
+
+def _start_worker(threads: int, initializer: Callable | None, initargs: tuple) -> None:
+    set_thread_budget(threads)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def worker_pool(
+    workers: int, initializer: Callable | None = None, initargs: tuple = ()
+) -> cf.ProcessPoolExecutor:
+    """``workers`` spawned processes of one compute thread each (so the pool's threads add up to
+    ``workers`` cores). Spawned, not forked: safe from a GUI with threads running."""
+    set_thread_budget()  # the environment the workers inherit; they load numpy after reading it
+    return cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(THREADS_PER_PROCESS, initializer, initargs),
+    )
