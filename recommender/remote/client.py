@@ -13,14 +13,16 @@ strict validation of the answer; a circuit breaker that stops calling a failing 
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import httpcore
 import httpx
 
 from recommender import __version__
@@ -295,6 +297,93 @@ class CircuitBreaker:
         self.record_success()
 
 
+# --- the deadline, enforced on every socket operation -----------------------------------------
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "remote_deadline", default=None
+)
+
+
+def _within_deadline(timeout: float | None, error: type[Exception]) -> float | None:
+    """The socket timeout for one operation: what httpx asked for, never past the deadline.
+
+    httpx's timeouts are per operation, so a server sending its headers a byte a second resets
+    them forever; clamping each read, write, connect and handshake to what is left of the
+    call's deadline makes the deadline hold for headers and body alike."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise error("the call's deadline passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _within_deadline(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _within_deadline(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _within_deadline(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own sockets, each operation bounded by the current call's deadline."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _within_deadline(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:  # pragma: no cover - Tonearm only speaks TCP
+        raise httpcore.ConnectError("Tonearm's remote client does not use Unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _deadline_transport() -> httpx.HTTPTransport:
+    """httpx's transport (verify=True, no environment) over the deadline-bound sockets."""
+    transport = httpx.HTTPTransport(verify=True, trust_env=False)
+    # httpx has no public hook for the network backend; the pool it built is replaced by an
+    # identical one over our backend (tests/.../test_remote_client.py catches a change).
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=transport._pool._ssl_context,
+        network_backend=_DeadlineBackend(),
+    )
+    return transport
+
+
 # --- the client --------------------------------------------------------------------------------
 
 
@@ -322,7 +411,10 @@ class RemoteClient:
         self.max_response_bytes = max_response_bytes
         # verify=True always; trust_env=False: no proxy, no .netrc credentials from the environment.
         self._http = httpx.Client(
-            verify=True, trust_env=False, follow_redirects=False, transport=transport
+            verify=True,
+            trust_env=False,
+            follow_redirects=False,
+            transport=transport or _deadline_transport(),
         )
 
     def close(self) -> None:
@@ -355,6 +447,13 @@ class RemoteClient:
 
     def _call(self, request: RemoteRequest) -> Any:
         deadline = time.monotonic() + self.total_timeout_s
+        bound = _deadline.set(deadline)
+        try:
+            return self._call_until(request, deadline)
+        finally:
+            _deadline.reset(bound)
+
+    def _call_until(self, request: RemoteRequest, deadline: float) -> Any:
         attempt = 0
         while True:
             attempt += 1
@@ -435,6 +534,8 @@ class RemoteClient:
                 if time.monotonic() > deadline:
                     raise RemoteUnavailable(f"{host} did not finish its answer in time")
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                raise RemoteUnavailable(f"{host} did not finish its answer in time") from exc
             raise RemoteUnavailable(f"{host} stalled mid-answer ({type(exc).__name__})") from exc
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             raise RemoteUnavailable(f"{host} broke off its answer: {exc}") from exc

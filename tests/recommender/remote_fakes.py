@@ -280,3 +280,19 @@ def drip(sock: socket.socket, _raw: bytes, stopping: threading.Event) -> None:
         if stopping.wait(0.1):
             return
         sock.sendall(b" ")
+
+
+def header_drip(sock: socket.socket, _raw: bytes, stopping: threading.Event) -> None:
+    """Headers that arrive one byte every 0.1 s (for 20 s): no single read ever times out."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"a" * 200
+    for byte in head:
+        if stopping.wait(0.1):
+            return
+        sock.sendall(bytes([byte]))
+
+
+def slow_busy(sock: socket.socket, _raw: bytes, stopping: threading.Event) -> None:
+    """A 503 (worth retrying) after 0.4 s, every time: retries must stay inside the deadline."""
+    if stopping.wait(0.4):
+        return
+    respond(503, b"{}")(sock, _raw, stopping)

@@ -23,8 +23,10 @@ from tests.recommender.remote_fakes import (
     drip,
     endless_body,
     hang,
+    header_drip,
     local_recommender,
     respond,
+    slow_busy,
     valid_answer,
 )
 
@@ -98,6 +100,8 @@ BAD_ANSWERS = {
     "gzip answer": respond(200, b"\x1f\x8b", extra=(("Content-Encoding", "gzip"),)),
     "hang": hang,
     "slow drip": drip,
+    "headers a byte at a time": header_drip,
+    "busy after a pause, every try": slow_busy,
     "endless body": endless_body,
     "NaN score": respond(
         200, valid_answer([{"artist": "a", "title": "b", "score": 1}]).replace(b"1}]", b"NaN}]")
@@ -119,6 +123,8 @@ EXPECTED_REASON = {
     "gzip answer": "compressed",
     "hang": "in time",
     "slow drip": "did not finish its answer in time",
+    "headers a byte at a time": "did not answer in time",
+    "busy after a pause, every try": "tries",
     "endless body": "stopped reading",
     "NaN score": "malformed JSON",
     "too many items": "items",
