@@ -14,20 +14,13 @@ from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersist
 from PySide6.QtGui import QColor, QFont
 
 from recommender.library.columns import LibraryColumns, LibraryFilter, browser_mask
+from recommender.library.fields import TABLE_COLUMNS
 
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("title", "Title"),
-    ("artist", "Artist"),
-    ("album", "Album"),
-    ("year", "Year"),
-    ("genre", "Genre"),
-    ("duration", "Length"),
-    ("plays", "Plays"),
-    ("last_played", "Last played"),
-    ("added", "Added"),
-)
+COLUMNS: tuple[tuple[str, str], ...] = tuple((c.key, c.label) for c in TABLE_COLUMNS)
 COLUMN_KEYS = tuple(k for k, _ in COLUMNS)
-DEFAULT_HIDDEN: frozenset[str] = frozenset({"last_played", "added"})
+COLUMN_KINDS = tuple(c.kind for c in TABLE_COLUMNS)
+DEFAULT_HIDDEN: frozenset[str] = frozenset(c.key for c in TABLE_COLUMNS if c.hidden)
+_RIGHT_KINDS = frozenset({"year", "int", "duration", "count"})
 TRACK_IDS_MIME = "application/x-tonearm-track-ids"
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
@@ -206,26 +199,11 @@ class LibraryModel(QAbstractTableModel):
             return None
         row = int(self.view[index.row()])
         if role == Qt.ItemDataRole.DisplayRole or role == Qt.ItemDataRole.ToolTipRole:
-            key = COLUMN_KEYS[index.column()]
-            if key in ("title", "artist", "album", "genre"):
-                return getattr(cols, key)[row]
-            if key == "year":
-                year = int(cols.year[row])
-                return str(year) if year else ""
-            if key == "duration":
-                return format_duration(float(cols.duration[row]))
-            if key == "plays":
-                plays = int(cols.plays[row])
-                return str(plays) if plays else ""
-            if key == "last_played":
-                return format_when(float(cols.last_played[row]), self._now)
-            if key == "added":
-                return format_when(float(cols.added[row]), self._now)
-            return None
+            return self._display(
+                cols, COLUMN_KEYS[index.column()], COLUMN_KINDS[index.column()], row
+            )
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if COLUMN_KEYS[index.column()] in ("year", "duration", "plays"):
-                return _RIGHT
-            return None
+            return _RIGHT if COLUMN_KINDS[index.column()] in _RIGHT_KINDS else None
         if role == Qt.ItemDataRole.FontRole:
             tid = int(cols.ids[row])
             if tid == self.playing_id:
@@ -238,6 +216,18 @@ class LibraryModel(QAbstractTableModel):
                 return self._grey
             return None
         return None
+
+    def _display(self, cols: LibraryColumns, key: str, kind: str, row: int) -> str:
+        """One cell's text, by the column's declared kind (`fields.TABLE_COLUMNS`)."""
+        value = getattr(cols, key)[row]
+        if kind in ("text", "path"):
+            return value
+        if kind == "duration":
+            return format_duration(float(value))
+        if kind == "time":
+            return format_when(float(value), self._now)
+        number = int(value)
+        return str(number) if number else ""
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         base = super().flags(index)

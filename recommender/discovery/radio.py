@@ -19,7 +19,8 @@ from recommender.discovery.closeness import candidate_pool, closeness
 from recommender.discovery.recommendation import SOURCE_LOCAL, Recommendation
 from recommender.discovery.taste_model import REPEATED_SKIPS, TasteModel, load_taste_model
 from recommender.library.store import Store
-from recommender.library.tracks import resolve_track
+from recommender.library.tracks import resolve_track, tracks_by_artist, tracks_on_album
+from recommender.playlists.saved import playlist_by_id, playlist_by_name
 from recommender.playlists.smart import playlist_contents
 
 REPEAT_WINDOW = 100
@@ -61,7 +62,6 @@ def resolve_seed(store: Store, text: str) -> RadioSeed:
 
 
 def _seed_of_kind(store: Store, kind: str, value: str) -> RadioSeed | None:
-    conn = store.conn
     if kind == "track":
         try:
             track = resolve_track(store, value)
@@ -69,22 +69,17 @@ def _seed_of_kind(store: Store, kind: str, value: str) -> RadioSeed | None:
             return None
         return RadioSeed("track", f"{track.artist} – {track.display_title}", (track.id,))
     if kind == "artist":
-        ids = [r[0] for r in conn.execute(
-            "SELECT id FROM tracks WHERE missing = 0 AND (artist = ? COLLATE NOCASE OR "
-            "albumartist = ? COLLATE NOCASE) ORDER BY id", (value, value))]  # fmt: skip
+        ids = [t.id for t in tracks_by_artist(store, value)]
         return RadioSeed("artist", value, tuple(ids)) if ids else None
     if kind == "album":
-        ids = [r[0] for r in conn.execute(
-            "SELECT id FROM tracks WHERE missing = 0 AND album = ? COLLATE NOCASE "
-            "ORDER BY discnumber, tracknumber, id", (value,))]  # fmt: skip
+        ids = [t.id for t in tracks_on_album(store, value)]
         return RadioSeed("album", value, tuple(ids)) if ids else None
-    row = conn.execute(
-        "SELECT id, name FROM playlists WHERE name = ? COLLATE NOCASE", (value,)
-    ).fetchone()
-    if row is None and value.isdigit():
-        row = conn.execute("SELECT id, name FROM playlists WHERE id = ?", (int(value),)).fetchone()
-    if row is None:
+    found = playlist_by_name(store, value)
+    if found is None and value.isdigit():
+        found = playlist_by_id(store, int(value))
+    if found is None:
         return None
+    row = (found.id, found.name)
     ids = playlist_contents(store, row[0])  # a smart playlist seeds with what it holds now
     return RadioSeed("playlist", row[1], tuple(ids)) if ids else None
 

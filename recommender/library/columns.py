@@ -9,50 +9,81 @@ as `tonearm tracks`.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from recommender.library.query import Term, parse_query
+from recommender.library.fields import (
+    MEMORY_FIELDS,
+    PLAIN_FIELDS,
+    PLAY_COLUMNS,
+    TABLE_COLUMNS,
+    TEXT_QUERY_FIELDS,
+)
+from recommender.library.query import Term, TextTerm, fold, parse_query
 from recommender.library.store import Store, path_from_db
 
 LIBRARY_ORDER_SQL = (
     "coalesce(albumartist, artist) COLLATE NOCASE, album COLLATE NOCASE, discnumber, "
     "tracknumber, path"
 )
-SORT_KEYS: tuple[str, ...] = (
-    "title", "artist", "album", "year", "genre", "duration", "plays", "last_played", "added",
-)  # fmt: skip
+SORT_KEYS: tuple[str, ...] = tuple(c.key for c in TABLE_COLUMNS)
 _SEP = "\x1f"  # never typed in a query, so a word cannot match across two joined fields
-_YEAR_RE = re.compile(r"^(\d{4})?(\.\.)?(\d{4})?$")
+TEXT_KINDS = ("text", "path")
+_DTYPES: dict[str, type] = {
+    "int": np.int32, "year": np.int32, "float": np.float32, "duration": np.float32,
+    "time": np.float64, "count": np.int32, "bool": np.bool_,
+}  # fmt: skip
+TEXT_KEYS: tuple[str, ...] = tuple(f.view_key for f in MEMORY_FIELDS if f.kind in TEXT_KINDS)
+NUMBER_KEYS: tuple[str, ...] = tuple(f.view_key for f in MEMORY_FIELDS if f.kind not in TEXT_KINDS)
+_KIND_OF: dict[str, str] = {
+    **{f.view_key: f.kind for f in MEMORY_FIELDS},
+    **{c.key: c.kind for c in PLAY_COLUMNS},
+}
 
 
-@dataclass
 class LibraryColumns:
-    """Every visible track as parallel columns; row i of each belongs to `ids[i]`."""
+    """Every visible track as parallel columns; row i of each belongs to `ids[i]`.
 
-    ids: np.ndarray  # int64
-    title: list[str]
-    artist: list[str]
-    album: list[str]
-    albumartist: list[str]
-    genre: list[str]
-    path: list[str]
-    year: np.ndarray  # int32, 0 when unknown
-    duration: np.ndarray  # float32, NaN when unknown
-    tracknumber: np.ndarray  # int32
-    discnumber: np.ndarray  # int32
-    plays: np.ndarray  # int32
-    last_played: np.ndarray  # float64 epoch seconds, 0 when never
-    added: np.ndarray  # float64 epoch seconds
-    signature: np.ndarray | None = field(default=None, repr=False)
-    from_cache: bool = False
-    _folded: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    _ranks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    _row_of: dict[int, int] | None = field(default=None, repr=False)
+    The columns are the fields declared `in_memory` in `fields.Track` (text as lists of str,
+    "" when unknown; numbers as arrays, 0 or NaN when unknown) plus the play columns; each is
+    also an attribute (`columns.title`, `columns.year`, `columns.plays`).
+    """
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        text: dict[str, list[str]],
+        numbers: dict[str, np.ndarray],
+        *,
+        plays: np.ndarray | None = None,
+        last_played: np.ndarray | None = None,
+        from_cache: bool = False,
+    ) -> None:
+        n = len(ids)
+        self.ids = ids
+        self.text = text
+        self.numbers = numbers
+        self.plays = np.zeros(n, dtype=np.int32) if plays is None else plays
+        self.last_played = np.zeros(n, dtype=np.float64) if last_played is None else last_played
+        self.signature: np.ndarray | None = None
+        self.from_cache = from_cache
+        self._folded: dict[tuple[str, ...], list[str]] = {}
+        self._ranks: dict[str, np.ndarray] = {}
+        self._row_of: dict[int, int] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not plain attributes: the declared columns.
+        text = self.__dict__.get("text", {})
+        if name in text:
+            return text[name]
+        numbers = self.__dict__.get("numbers", {})
+        if name in numbers:
+            return numbers[name]
+        raise AttributeError(name)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -63,29 +94,28 @@ class LibraryColumns:
             self._row_of = {int(t): i for i, t in enumerate(self.ids.tolist())}
         return self._row_of.get(int(track_id))
 
-    def folded(self, name: str) -> list[str]:
-        """Casefolded search strings: "plain" joins title/artist/album/albumartist."""
-        cached = self._folded.get(name)
+    def folded_text(self, columns: tuple[str, ...]) -> list[str]:
+        """Folded search strings (`query.fold`) of these columns, joined per row."""
+        cached = self._folded.get(columns)
         if cached is None:
-            if name == "plain":
-                cached = [
-                    _SEP.join(v).casefold()
-                    for v in zip(self.title, self.artist, self.album, self.albumartist, strict=True)
-                ]
-            elif name == "artist":
-                cached = [
-                    f"{a}{_SEP}{b}".casefold()
-                    for a, b in zip(self.artist, self.albumartist, strict=True)
-                ]
+            if len(columns) == 1:
+                cached = [fold(v) or "" for v in self.text[columns[0]]]
             else:
-                cached = [v.casefold() for v in getattr(self, name)]
-            self._folded[name] = cached
+                cached = [
+                    fold(_SEP.join(v)) or ""
+                    for v in zip(*(self.text[c] for c in columns), strict=True)
+                ]
+            self._folded[columns] = cached
         return cached
+
+    def number_column(self, name: str) -> np.ndarray:
+        return self.numbers[name]
 
     def prepare_search(self) -> None:
         """Fold every search string now (in a worker), so the first keystroke is fast."""
-        for name in ("plain", "artist", "album", "title", "genre"):
-            self.folded(name)
+        for term_columns in {PLAIN_FIELDS, *TEXT_QUERY_FIELDS.values()}:
+            if all(c in self.text for c in term_columns) and term_columns != ("path",):
+                self.folded_text(term_columns)
 
     def rank(self, key: str) -> np.ndarray:
         """Position of each row when sorted by `key` (ties broken by album order)."""
@@ -93,24 +123,23 @@ class LibraryColumns:
         if cached is not None:
             return cached
         n = len(self.ids)
-        if key in ("title", "artist", "album", "genre"):
-            text = [v.casefold() for v in getattr(self, key)]
+        kind = _KIND_OF.get(key)
+        if kind is None:
+            raise KeyError(key)
+        if kind in TEXT_KINDS:
+            text = [v.casefold() for v in self.text[key]]
             # Empty values last, like most players.
             order = sorted(range(n), key=lambda i: (text[i] == "", text[i]))
             primary = np.empty(n, dtype=np.int64)
             primary[np.asarray(order, dtype=np.int64)] = np.arange(n)
-        elif key == "year":
-            primary = np.where(self.year > 0, self.year, 99999).astype(np.int64)
-        elif key == "duration":
-            primary = np.nan_to_num(self.duration, nan=1e12).astype(np.float64)
-        elif key == "plays":
-            primary = self.plays.astype(np.int64)
-        elif key == "last_played":
-            primary = self.last_played
-        elif key == "added":
-            primary = self.added
         else:
-            raise KeyError(key)
+            values = getattr(self, key)
+            if kind in ("year", "int"):
+                primary = np.where(values > 0, values, np.iinfo(np.int32).max).astype(np.int64)
+            elif kind in ("duration", "float"):
+                primary = np.nan_to_num(values, nan=1e12).astype(np.float64)
+            else:
+                primary = values.astype(np.float64)
         # Rows arrive in album order, so a stable sort keeps albums together within ties.
         order = np.argsort(primary, kind="stable")
         ranks = np.empty(n, dtype=np.int64)
@@ -120,9 +149,7 @@ class LibraryColumns:
 
 
 CACHE_FILE = "library-columns.npz"
-CACHE_FORMAT = 1
-_TEXT_COLUMNS = ("title", "artist", "album", "albumartist", "genre", "path")
-_NUMBER_COLUMNS = ("ids", "year", "duration", "tracknumber", "discnumber", "added")
+CACHE_FORMAT = 2
 _CACHE_SEP = "\x00"
 
 
@@ -168,32 +195,31 @@ def _signature(store: Store) -> np.ndarray:
 
 
 def _read_tracks(store: Store) -> LibraryColumns:
+    names = [f.name for f in MEMORY_FIELDS]
     rows = store.conn.execute(
-        "SELECT id, title, artist, album, albumartist, genre, path, year, duration, tracknumber, "
-        "discnumber, added_at FROM tracks WHERE missing = 0 ORDER BY " + LIBRARY_ORDER_SQL
+        f"SELECT id, {', '.join(names)} FROM tracks WHERE missing = 0 ORDER BY " + LIBRARY_ORDER_SQL
     ).fetchall()
     n = len(rows)
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 12
-    paths = [p if isinstance(p, str) else path_from_db(p) for p in cols[6]]
-    title = [t if t else p.rsplit("/", 1)[-1] for t, p in zip(cols[1], paths, strict=True)]
-    return LibraryColumns(
-        ids=np.fromiter(cols[0], dtype=np.int64, count=n),
-        title=title,
-        artist=[v or "" for v in cols[2]],
-        album=[v or "" for v in cols[3]],
-        albumartist=[v or "" for v in cols[4]],
-        genre=[v or "" for v in cols[5]],
-        path=paths,
-        year=np.fromiter((v or 0 for v in cols[7]), dtype=np.int32, count=n),
-        duration=np.fromiter(
-            (np.nan if v is None else v for v in cols[8]), dtype=np.float32, count=n
-        ),
-        tracknumber=np.fromiter((v or 0 for v in cols[9]), dtype=np.int32, count=n),
-        discnumber=np.fromiter((v or 0 for v in cols[10]), dtype=np.int32, count=n),
-        plays=np.zeros(n, dtype=np.int32),
-        last_played=np.zeros(n, dtype=np.float64),
-        added=np.fromiter(cols[11], dtype=np.float64, count=n),
-    )
+    cols = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
+    text: dict[str, list[str]] = {}
+    numbers: dict[str, np.ndarray] = {}
+    for spec, values in zip(MEMORY_FIELDS, cols[1:], strict=True):
+        if spec.kind == "path":
+            text[spec.view_key] = [p if isinstance(p, str) else path_from_db(p) for p in values]
+        elif spec.kind in TEXT_KINDS:
+            text[spec.view_key] = [v or "" for v in values]
+        else:
+            dtype = _DTYPES[spec.kind]
+            unknown = np.nan if np.issubdtype(dtype, np.floating) else 0
+            numbers[spec.view_key] = np.fromiter(
+                (unknown if v is None else v for v in values), dtype=dtype, count=n
+            )
+    if "title" in text and "path" in text:  # as `Track.display_title`: the file name
+        text["title"] = [
+            t if t else p.rsplit("/", 1)[-1]
+            for t, p in zip(text["title"], text["path"], strict=True)
+        ]
+    return LibraryColumns(np.fromiter(cols[0], dtype=np.int64, count=n), text, numbers)
 
 
 def add_play_stats(store: Store, columns: LibraryColumns) -> None:
@@ -234,30 +260,20 @@ def _read_cache(path: Path, signature: np.ndarray) -> LibraryColumns | None:
         with np.load(path, allow_pickle=False) as data:
             if not np.array_equal(data["signature"], signature):
                 return None
-            numbers = {k: data[k] for k in _NUMBER_COLUMNS}
+            ids = data["ids"]
+            numbers = {k: data[k] for k in NUMBER_KEYS}
             texts = {
                 k: bytes(data[k]).decode("utf-8", "surrogateescape").split(_CACHE_SEP)
-                for k in _TEXT_COLUMNS
+                for k in TEXT_KEYS
             }
     except (OSError, KeyError, ValueError):
         return None
-    n = len(numbers["ids"])
+    n = len(ids)
     if any(len(v) != n for v in texts.values()) and n:
         return None
     if not n:
-        texts = {k: [] for k in _TEXT_COLUMNS}
-    return LibraryColumns(
-        from_cache=True,
-        ids=numbers["ids"],
-        year=numbers["year"],
-        duration=numbers["duration"],
-        tracknumber=numbers["tracknumber"],
-        discnumber=numbers["discnumber"],
-        added=numbers["added"],
-        plays=np.zeros(n, dtype=np.int32),
-        last_played=np.zeros(n, dtype=np.float64),
-        **texts,
-    )
+        texts = {k: [] for k in TEXT_KEYS}
+    return LibraryColumns(ids, texts, numbers, from_cache=True)
 
 
 def _write_cache(path: Path, signature: np.ndarray, columns: LibraryColumns) -> None:
@@ -266,20 +282,13 @@ def _write_cache(path: Path, signature: np.ndarray, columns: LibraryColumns) -> 
     import tempfile
 
     texts = {}
-    for key in _TEXT_COLUMNS:
-        values = getattr(columns, key)
+    for key in TEXT_KEYS:
+        values = columns.text[key]
         if any(_CACHE_SEP in v for v in values):
             return  # a NUL inside a tag: not worth a smarter format
         blob = _CACHE_SEP.join(values).encode("utf-8", "surrogateescape")
         texts[key] = np.frombuffer(blob, dtype=np.uint8)
-    numbers = {
-        "ids": columns.ids,
-        "year": columns.year,
-        "duration": columns.duration,
-        "tracknumber": columns.tracknumber,
-        "discnumber": columns.discnumber,
-        "added": columns.added,
-    }
+    numbers = {"ids": columns.ids, **{k: columns.numbers[k] for k in NUMBER_KEYS}}
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".columns-", suffix=".npz", dir=path.parent)
@@ -292,40 +301,9 @@ def _write_cache(path: Path, signature: np.ndarray, columns: LibraryColumns) -> 
                 os.unlink(tmp)
 
 
-def _text_mask(strings: list[str], value: str, within: np.ndarray | None) -> np.ndarray:
-    n = len(strings)
-    if within is None:
-        return np.fromiter((value in s for s in strings), dtype=bool, count=n)
-    mask = np.zeros(n, dtype=bool)
-    rows = np.flatnonzero(within)
-    hits = [int(i) for i in rows.tolist() if value in strings[i]]
-    mask[hits] = True
-    return mask
-
-
-def _year_mask(years: np.ndarray, value: str) -> np.ndarray:
-    match = _YEAR_RE.match(value)
-    assert match is not None  # parse_query rejects bad ranges
-    low, dots, high = match.groups()
-    if not dots:
-        return years == int(low)
-    mask = years > 0
-    if low:
-        mask &= years >= int(low)
-    if high:
-        mask &= years <= int(high)
-    return mask
-
-
-_FIELD_STRINGS = {"": "plain", "artist": "artist", "album": "album", "title": "title"}
-
-
 def term_mask(columns: LibraryColumns, term: Term, within: np.ndarray | None = None) -> np.ndarray:
     """Rows matching one term (before negation); `within` limits the rows that are tested."""
-    if term.field == "year":
-        return _year_mask(columns.year, term.value)
-    name = _FIELD_STRINGS.get(term.field, term.field)
-    return _text_mask(columns.folded(name), term.value.casefold(), within)
+    return term.mask(columns, within)
 
 
 @dataclass
@@ -362,10 +340,10 @@ class LibraryFilter:
             return self._last_masks[i]
         if (
             old.field == term.field
-            and old.field != "year"
+            and isinstance(old, TextTerm)
             and not term.negate
             and not old.negate
-            and term.value.casefold().startswith(old.value.casefold())
+            and (fold(term.value) or "").startswith(fold(old.value) or "")
         ):
             within = self._last_masks[i] if running is None else self._last_masks[i] & running
             return term_mask(self.columns, term, within)

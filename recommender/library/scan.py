@@ -28,6 +28,7 @@ from recommender.core.progress import (
     never_cancel,
 )
 from recommender.core.threads import cores_given, worker_pool
+from recommender.library.fields import SCANNED_COLUMNS
 from recommender.library.store import Store, path_from_db, path_to_db
 from recommender.library.tags import UnreadableFile, read_tags
 from recommender.library.walk import FoundFile, WalkProblem, walk_audio_files
@@ -37,12 +38,7 @@ CHUNK_SIZE = 64
 IN_PROCESS_MAX_FILES = 200
 """Below this many files to read, worker start-up costs more than it saves."""
 
-TAG_COLUMNS: tuple[str, ...] = (
-    "format", "codec", "duration", "sample_rate", "channels", "bitrate", "title", "artist",
-    "album", "albumartist", "tracknumber", "tracktotal", "discnumber", "disctotal", "year",
-    "date", "genre", "mb_recording_id", "mb_album_id", "mb_artist_id", "rg_track_gain",
-    "rg_album_gain", "rg_track_peak", "rg_album_peak", "has_cover", "guessed",
-)  # fmt: skip
+TAG_COLUMNS = SCANNED_COLUMNS
 
 
 @dataclass(frozen=True)

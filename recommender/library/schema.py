@@ -1,48 +1,18 @@
 """The library schema as a list of forward migrations; `PRAGMA user_version` says how far a file is.
 
-Each migration is frozen once released: change the schema only by appending a new one.
+Each migration is frozen once released: change the schema only by appending a new one. A new
+track field is declared in `fields.py` with `since=N` and migration N includes `added_columns(N)`.
 """
 
 from __future__ import annotations
 
+from recommender.library.fields import create_tracks_sql
+
 MIGRATIONS: tuple[str, ...] = (
-    # 1: the first release: tracks, plays, playlists, embeddings, scan errors.
-    """
-    CREATE TABLE tracks (
-        id INTEGER PRIMARY KEY,
-        path TEXT NOT NULL UNIQUE,
-        size INTEGER NOT NULL,
-        mtime REAL NOT NULL,
-        format TEXT,
-        codec TEXT,
-        duration REAL,
-        sample_rate INTEGER,
-        channels INTEGER,
-        bitrate INTEGER,
-        title TEXT,
-        artist TEXT,
-        album TEXT,
-        albumartist TEXT,
-        tracknumber INTEGER,
-        tracktotal INTEGER,
-        discnumber INTEGER,
-        disctotal INTEGER,
-        year INTEGER,
-        date TEXT,
-        genre TEXT,
-        mb_recording_id TEXT,
-        mb_album_id TEXT,
-        mb_artist_id TEXT,
-        rg_track_gain REAL,
-        rg_album_gain REAL,
-        rg_track_peak REAL,
-        rg_album_peak REAL,
-        has_cover INTEGER NOT NULL DEFAULT 0,
-        guessed TEXT NOT NULL DEFAULT '',
-        added_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        missing INTEGER NOT NULL DEFAULT 0
-    );
+    # 1: the first release: tracks (its columns from `fields.Track`), plays, playlists,
+    # embeddings, scan errors.
+    create_tracks_sql(1)
+    + """
     CREATE INDEX tracks_artist ON tracks(artist COLLATE NOCASE);
     CREATE INDEX tracks_album ON tracks(album COLLATE NOCASE);
     CREATE INDEX tracks_size ON tracks(size);

@@ -1,9 +1,9 @@
 """Read one audio file's tags and stream properties with mutagen, by content, never by extension.
 
 Every tag family (ID3, Vorbis comments, MP4 atoms, APEv2, ASF) is flattened to lower-cased keys,
-then each field is looked up once in `FIELD_KEYS`. Values are cleaned (NULs stripped, length
-capped) so absurd tags cannot bloat the library. Failures raise `UnreadableFile` with a reason a
-person understands; the scan records it and goes on.
+then each field is read by the `TagRule` its declaration in `fields.py` carries. Values are
+cleaned (NULs stripped, length capped) so absurd tags cannot bloat the library. Failures raise
+`UnreadableFile` with a reason a person understands; the scan records it and goes on.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 import mutagen
 from mutagen.apev2 import APEBinaryValue, APETextValue, APEv2
 from mutagen.apev2 import error as APEError
+
+from recommender.library.fields import TAG_FIELDS, TagRule
 
 AUDIO_EXTENSIONS: frozenset[str] = frozenset(
     [
@@ -48,52 +50,6 @@ AUDIO_EXTENSIONS: frozenset[str] = frozenset(
 MAX_TAG_CHARS = 1000
 MULTI_VALUE_SEPARATOR = "; "
 
-# Field -> the flattened keys that carry it, across ID3 / Vorbis / MP4 / APE / ASF.
-FIELD_KEYS: dict[str, tuple[str, ...]] = {
-    "title": ("tit2", "title", "©nam"),
-    "artist": ("tpe1", "artist", "©art", "author"),
-    "album": ("talb", "album", "©alb", "wm/albumtitle"),
-    "albumartist": (
-        "tpe2",
-        "albumartist",
-        "album artist",
-        "album_artist",
-        "aart",
-        "wm/albumartist",
-    ),
-    "track": ("trck", "tracknumber", "trkn", "track", "wm/tracknumber"),
-    "tracktotal": ("tracktotal", "totaltracks"),
-    "disc": ("tpos", "discnumber", "disk", "disc", "wm/partofset"),
-    "disctotal": ("disctotal", "totaldiscs"),
-    "date": ("tdrc", "tyer", "date", "year", "©day", "wm/year", "tdor", "originaldate"),
-    "genre": ("tcon", "genre", "©gen", "wm/genre"),
-    "mb_recording_id": (
-        "ufid:http://musicbrainz.org",
-        "musicbrainz_trackid",
-        "musicbrainz track id",
-        "----:com.apple.itunes:musicbrainz track id",
-        "musicbrainz/track id",
-        "txxx:musicbrainz release track id",
-    ),
-    "mb_album_id": (
-        "txxx:musicbrainz album id",
-        "musicbrainz_albumid",
-        "musicbrainz album id",
-        "----:com.apple.itunes:musicbrainz album id",
-        "musicbrainz/album id",
-    ),
-    "mb_artist_id": (
-        "txxx:musicbrainz artist id",
-        "musicbrainz_artistid",
-        "musicbrainz artist id",
-        "----:com.apple.itunes:musicbrainz artist id",
-        "musicbrainz/artist id",
-    ),
-    "rg_track_gain": ("replaygain_track_gain",),
-    "rg_album_gain": ("replaygain_album_gain",),
-    "rg_track_peak": ("replaygain_track_peak",),
-    "rg_album_peak": ("replaygain_album_peak",),
-}
 COVER_KEYS: tuple[str, ...] = (
     "apic",
     "covr",
@@ -191,21 +147,43 @@ def _values(value: Any, key: str) -> list[str]:
     return out
 
 
-def _first(flat: dict[str, list[str]], field: str, *, join: bool = False) -> str | None:
-    for key in FIELD_KEYS[field]:
+def _lookup(flat: dict[str, list[str]], keys: tuple[str, ...], txxx: bool) -> list[str] | None:
+    for key in keys:
         values = flat.get(key)
         if values:
-            if join:
-                unique = list(dict.fromkeys(values))
-                return MULTI_VALUE_SEPARATOR.join(unique)[:MAX_TAG_CHARS]
-            return values[0]
-    if field.startswith("rg_") or field.startswith("mb_"):
+            return values
+    if txxx:
         # ID3 keeps these as TXXX with any case; match the description alone.
-        suffix = FIELD_KEYS[field][0].removeprefix("txxx:")
+        names = {k.removeprefix("txxx:") for k in keys}
         for key, values in flat.items():
-            if key.startswith("txxx:") and key[5:] in (suffix, *FIELD_KEYS[field]) and values:
-                return values[0]
+            if key.startswith("txxx:") and key[5:] in names and values:
+                return values
     return None
+
+
+def read_rule(flat: dict[str, list[str]], rule: TagRule) -> Any:
+    """One field's value from flattened tags, as its `TagRule` says."""
+    values = _lookup(flat, rule.keys, rule.txxx)
+    text = values[0] if values else None
+    if rule.parse == "text":
+        return text
+    if rule.parse == "joined":
+        if not values:
+            return None
+        return MULTI_VALUE_SEPARATOR.join(dict.fromkeys(values))[:MAX_TAG_CHARS]
+    if rule.parse == "number":
+        return parse_number_pair(text)[0]
+    if rule.parse == "total":
+        total = parse_number_pair(text)[1]
+        if not total and rule.fallback:
+            more = _lookup(flat, rule.fallback, False)
+            total = parse_number_pair(more[0] if more else None)[0]
+        return total
+    if rule.parse == "year":
+        return parse_year(text)
+    if rule.parse == "gain":
+        return parse_gain(text)
+    raise ValueError(rule.parse)
 
 
 def parse_number_pair(text: str | None) -> tuple[int | None, int | None]:
@@ -310,9 +288,6 @@ def read_tags(path: str, root: str | None = None) -> dict[str, Any]:
         cover = cover or cover_ape
     if fmt == "flac" and getattr(audio, "pictures", None):
         cover = True
-    track, tracktotal = parse_number_pair(_first(flat, "track"))
-    disc, disctotal = parse_number_pair(_first(flat, "disc"))
-    date = _first(flat, "date")
     row: dict[str, Any] = {
         "format": fmt,
         "codec": _codec(audio, fmt),
@@ -320,26 +295,11 @@ def read_tags(path: str, root: str | None = None) -> dict[str, Any]:
         "sample_rate": getattr(info, "sample_rate", None),
         "channels": getattr(info, "channels", None),
         "bitrate": int(getattr(info, "bitrate", 0) or 0) or None,
-        "title": _first(flat, "title"),
-        "artist": _first(flat, "artist", join=True),
-        "album": _first(flat, "album"),
-        "albumartist": _first(flat, "albumartist", join=True),
-        "tracknumber": track,
-        "tracktotal": tracktotal or parse_number_pair(_first(flat, "tracktotal"))[0],
-        "discnumber": disc,
-        "disctotal": disctotal or parse_number_pair(_first(flat, "disctotal"))[0],
-        "year": parse_year(date),
-        "date": date,
-        "genre": _first(flat, "genre", join=True),
-        "mb_recording_id": _first(flat, "mb_recording_id"),
-        "mb_album_id": _first(flat, "mb_album_id"),
-        "mb_artist_id": _first(flat, "mb_artist_id"),
-        "rg_track_gain": parse_gain(_first(flat, "rg_track_gain")),
-        "rg_album_gain": parse_gain(_first(flat, "rg_album_gain")),
-        "rg_track_peak": parse_gain(_first(flat, "rg_track_peak")),
-        "rg_album_peak": parse_gain(_first(flat, "rg_album_peak")),
         "has_cover": int(cover),
     }
+    for spec in TAG_FIELDS:
+        assert spec.tag is not None
+        row[spec.name] = read_rule(flat, spec.tag)
     if fmt == "opus" and row["rg_track_gain"] is None:
         row["rg_track_gain"] = _r128_to_replaygain(flat.get("r128_track_gain"))
         row["rg_album_gain"] = _r128_to_replaygain(flat.get("r128_album_gain"))

@@ -1,67 +1,19 @@
-"""The `Track` record and reads of tracks from the store. Views and commands get plain Tracks."""
+"""Reads of tracks from the store (the `Track` record is declared in `fields`).
+
+Views and commands get plain Tracks.
+"""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
 
 from recommender.core.errors import NotFoundError
-from recommender.library.query import compile_query
+from recommender.library.fields import TRACK_COLUMNS, Track
+from recommender.library.query import compile_query, same_text
 from recommender.library.store import Store, path_from_db, path_to_db
 
-
-@dataclass(frozen=True, slots=True)
-class Track:
-    """One indexed file. `guessed` names fields taken from the file name or folders, not tags."""
-
-    id: int
-    path: str
-    size: int
-    mtime: float
-    format: str | None = None
-    codec: str | None = None
-    duration: float | None = None
-    sample_rate: int | None = None
-    channels: int | None = None
-    bitrate: int | None = None
-    title: str | None = None
-    artist: str | None = None
-    album: str | None = None
-    albumartist: str | None = None
-    tracknumber: int | None = None
-    tracktotal: int | None = None
-    discnumber: int | None = None
-    disctotal: int | None = None
-    year: int | None = None
-    date: str | None = None
-    genre: str | None = None
-    mb_recording_id: str | None = None
-    mb_album_id: str | None = None
-    mb_artist_id: str | None = None
-    rg_track_gain: float | None = None
-    rg_album_gain: float | None = None
-    rg_track_peak: float | None = None
-    rg_album_peak: float | None = None
-    has_cover: bool = False
-    guessed: str = ""
-    added_at: float = 0.0
-    updated_at: float = 0.0
-    missing: bool = False
-
-    @property
-    def display_title(self) -> str:
-        return self.title or self.path.rsplit("/", 1)[-1]
-
-    def to_json(self) -> dict[str, object]:
-        """Stable JSON shape: always id, path, title, artist, album, duration, then the rest."""
-        data = asdict(self)
-        data["guessed"] = [g for g in self.guessed.split(",") if g]
-        return data
-
-
-TRACK_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Track))
 _SELECT = "SELECT " + ", ".join(TRACK_COLUMNS) + " FROM tracks"
 
 
@@ -128,10 +80,26 @@ def resolve_track(store: Store, ref: str) -> Track:
     if " - " in ref:
         artist, title = (part.strip() for part in ref.split(" - ", 1))
         row = store.conn.execute(
-            _SELECT + " WHERE artist = ? COLLATE NOCASE AND title = ? COLLATE NOCASE "
+            _SELECT + f" WHERE {same_text('artist')} AND {same_text('title')} "
             "ORDER BY missing, id LIMIT 1",
             (artist, title),
         ).fetchone()
         if row:
             return track_from_row(row)
     raise NotFoundError(f'no track matches "{ref}" (give an id, a path, or "artist - title")')
+
+
+def tracks_by_artist(store: Store, name: str) -> list[Track]:
+    """Present tracks whose artist or album artist is `name` (case and accents folded)."""
+    sql = _SELECT + (
+        f" WHERE missing = 0 AND ({same_text('artist')} OR {same_text('albumartist')}) ORDER BY id"
+    )
+    return [track_from_row(r) for r in store.conn.execute(sql, (name, name))]
+
+
+def tracks_on_album(store: Store, name: str) -> list[Track]:
+    """Present tracks of the album called `name` (case and accents folded), in album order."""
+    sql = _SELECT + (
+        f" WHERE missing = 0 AND {same_text('album')} ORDER BY discnumber, tracknumber, id"
+    )
+    return [track_from_row(r) for r in store.conn.execute(sql, (name,))]

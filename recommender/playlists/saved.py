@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable
 
 from recommender.core.errors import NotFoundError, UsageError
+from recommender.library.query import fold
 from recommender.library.store import Store
 from recommender.playlists.edit import (
     PlaylistInfo,
@@ -28,6 +29,8 @@ __all__ = [
     "move_item",
     "move_items",
     "moved",
+    "playlist_by_id",
+    "playlist_by_name",
     "playlist_track_ids",
     "remove_items",
     "rename_playlist",
@@ -40,9 +43,19 @@ def find_playlist(store: Store, ref: str | int) -> PlaylistInfo:
     for info in list_playlists(store):
         if (isinstance(ref, int) or str(ref).isdigit()) and info.id == int(ref):
             return info
-        if isinstance(ref, str) and info.name.casefold() == ref.strip().casefold():
+        if isinstance(ref, str) and fold(info.name) == fold(ref.strip()):
             return info
     raise NotFoundError(f'no playlist "{ref}"')
+
+
+def playlist_by_name(store: Store, name: str) -> PlaylistInfo | None:
+    """The playlist called `name`, folding case and accents as searches do; None if none."""
+    wanted = fold(name.strip())
+    return next((p for p in list_playlists(store) if fold(p.name) == wanted), None)
+
+
+def playlist_by_id(store: Store, playlist_id: int) -> PlaylistInfo | None:
+    return next((p for p in list_playlists(store) if p.id == playlist_id), None)
 
 
 def rename_playlist(store: Store, playlist_id: int, name: str) -> None:

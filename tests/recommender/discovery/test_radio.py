@@ -66,3 +66,13 @@ def test_seed_text_names_what_does_not_exist(store):
     assert resolve_seed(store, "album:Artist LP").kind == "album"
     with pytest.raises(NotFoundError, match="nothing in the library"):
         resolve_seed(store, "artist:Nobody")
+
+
+def test_a_seed_artist_matches_whatever_its_case_and_accents(store):
+    from tests.library_factory import insert_file
+
+    joga = insert_file(store, "/m/joga.flac", artist="Björk", title="Jóga", album="Homogenic")
+    insert_file(store, "/m/other.flac", artist="Bjorn", title="Other", album="Homogenic")
+    for text in ("artist:BJÖRK", "artist:björk", "artist:bjork"):
+        assert resolve_seed(store, text).track_ids == (joga,)
+    assert len(resolve_seed(store, "album:HOMOGENIC").track_ids) == 2

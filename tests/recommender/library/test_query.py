@@ -70,3 +70,25 @@ def test_a_track_can_be_named_by_id_path_or_artist_and_title(library):
     assert resolve_track(library, "miles davis - blue in green").title == "Blue in Green"
     with pytest.raises(NotFoundError, match="artist - title"):
         resolve_track(library, "Nobody - Nothing")
+
+
+def _memory_titles(store, query: str) -> set[str]:
+    from recommender.library.columns import LibraryFilter, load_library_columns
+
+    columns = load_library_columns(store, use_cache=False)
+    mask = LibraryFilter(columns).mask(query)
+    rows = range(len(columns)) if mask is None else mask.nonzero()[0]
+    return {columns.title[i] for i in rows}
+
+
+@pytest.mark.parametrize("query", ["artist:BJÖRK", "artist:bjork", "BJORK joga", "title:JÓGA"])
+def test_case_and_accents_fold_the_same_in_the_cli_and_the_search_box(library, query):
+    assert titles(library, query) == {"Jóga"}
+    assert _memory_titles(library, query) == {"Jóga"}
+
+
+def test_a_seed_or_a_name_folds_like_the_search(library):
+    from recommender.library.tracks import resolve_track, tracks_by_artist
+
+    assert resolve_track(library, "BJÖRK - joga").title == "Jóga"
+    assert [t.title for t in tracks_by_artist(library, "bjork")] == ["Jóga"]
