@@ -97,43 +97,44 @@ def add_discovery_demo(store) -> None:
     add_history(store, ids[:2400], sessions=200)
 
 
-def install_discovery(window) -> None:
+def install_discovery(window) -> dict:
     """For you, Mixes, the track menu's discovery entries and the remote settings section."""
     from player.discovery.for_you_view import install_for_you
     from player.discovery.mixes_view import install_mixes
     from player.discovery.track_discovery import install_track_discovery
     from player.settings.remote_section import install_remote_settings
 
-    for attribute, install in (
-        ("for_you_view", install_for_you),
-        ("mixes_view", install_mixes),
-        ("similar_panel", install_track_discovery),
-    ):
-        if not hasattr(window, attribute):
-            install(window)
-    install_remote_settings(window)
+    ctx = window.context
+    views = {
+        "for_you": install_for_you(ctx),
+        "mixes": install_mixes(ctx),
+        "track_discovery": install_track_discovery(ctx),
+    }
+    install_remote_settings(ctx)
+    return views
 
 
-def shoot_discovery(window, shot) -> None:
+def shoot_discovery(window, views: dict, shot) -> None:
     """For you, Mixes, the More like this panel and the Make playlist dialog."""
     got: list = []
-    window.for_you_view.refreshed.connect(got.append)
-    window.show_view(window.for_you_view)
+    views["for_you"].refreshed.connect(got.append)
+    window.show_view(views["for_you"])
     wait_for(lambda: got, 60_000)
     shot("for-you", window)
     mixes: list = []
-    window.mixes_view.loaded.connect(mixes.append)
-    window.show_view(window.mixes_view)
+    views["mixes"].loaded.connect(mixes.append)
+    window.show_view(views["mixes"])
     wait_for(lambda: mixes, 60_000)
     shot("mixes", window)
     window.views.setCurrentIndex(0)
     similar: list = []
-    window.similar_panel.shown.connect(similar.append)
-    window.similar_panel.show_for(window.playback.track.id)
+    discovery = views["track_discovery"]
+    discovery.similar_panel.shown.connect(similar.append)
+    discovery.similar_panel.show_for(window.playback.track.id)
     wait_for(lambda: similar)
     shot("more-like-this", window)
-    window.similar_panel.hide()
-    dialog = window.open_flow_playlist([window.playback.track.id])
+    discovery.similar_panel.hide()
+    dialog = discovery.open_flow_playlist([window.playback.track.id])
     previewed: list = []
     dialog.previewed.connect(previewed.append)
     wait_for(lambda: previewed)
@@ -178,10 +179,11 @@ def install_library_views(window) -> dict:
     from player.history.history_view import install_history
     from player.playlists.playlists_view import install_playlists
 
+    ctx = window.context
     return {
-        "playlists": install_playlists(window),
-        "history": install_history(window),
-        "sound_map": install_sound_map(window),
+        "playlists": install_playlists(ctx),
+        "history": install_history(ctx),
+        "sound_map": install_sound_map(ctx),
     }
 
 
@@ -235,7 +237,7 @@ def main(out: Path) -> int:
         _music, data = build_demo(Path(tmp))
         store = open_store(data)
         window = MainWindow(data, Settings.load(data), store)
-        install_discovery(window)
+        discovery_views = install_discovery(window)
         library_views = install_library_views(window)
         window.resize(1360, 820)
         loaded: list[int] = []
@@ -297,14 +299,14 @@ def main(out: Path) -> int:
         shot("settings", settings_dialog)
         settings_dialog.reject()
 
-        shoot_discovery(window, shot)
+        shoot_discovery(window, discovery_views, shot)
         shoot_library_views(window, library_views, shot)
 
         welcome = window.show_welcome()
         shot("welcome", welcome)
         welcome.reject()
 
-        from player.shell.app import apply_theme
+        from player.settings.theme import apply_theme
 
         apply_theme("dark")
         wait(300)

@@ -31,7 +31,7 @@ from PySide6.QtDBus import (
 from recommender.library.tracks import Track
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class RootAdaptor(QDBusAbstractAdaptor):
 
     @Slot()
     def Quit(self) -> None:
-        self.service.window.close()
+        self.service.ctx.window.close()
 
     def _true(self) -> bool:
         return True
@@ -179,29 +179,29 @@ class PlayerAdaptor(QDBusAbstractAdaptor):
 
     @Slot()
     def PlayPause(self) -> None:
-        self.service.window.playback.toggle()
+        self.service.ctx.playback.toggle()
 
     @Slot()
     def Play(self) -> None:
-        if not self.service.window.playback.is_playing():
-            self.service.window.playback.toggle()
+        if not self.service.ctx.playback.is_playing():
+            self.service.ctx.playback.toggle()
 
     @Slot()
     def Pause(self) -> None:
-        if self.service.window.playback.is_playing():
-            self.service.window.playback.toggle()
+        if self.service.ctx.playback.is_playing():
+            self.service.ctx.playback.toggle()
 
     @Slot()
     def Stop(self) -> None:
-        self.service.window.playback.stop()
+        self.service.ctx.playback.stop()
 
     @Slot()
     def Next(self) -> None:
-        self.service.window.next_track()
+        self.service.ctx.next_track()
 
     @Slot()
     def Previous(self) -> None:
-        self.service.window.previous_track()
+        self.service.ctx.previous_track()
 
     @Slot("qlonglong")
     def Seek(self, offset_us: int) -> None:
@@ -222,10 +222,10 @@ class PlayerAdaptor(QDBusAbstractAdaptor):
         return self.service.metadata()
 
     def _position(self) -> int:
-        return self.service.window.playback.position_ms() * 1000
+        return self.service.ctx.playback.position_ms() * 1000
 
     def _volume(self) -> float:
-        return float(self.service.window.settings.volume)
+        return float(self.service.ctx.settings.volume)
 
     def _set_volume(self, volume: float) -> None:
         self.service.set_volume(volume)
@@ -240,7 +240,7 @@ class PlayerAdaptor(QDBusAbstractAdaptor):
         return True
 
     def _can_seek(self) -> bool:
-        return self.service.window.playback.track is not None
+        return self.service.ctx.playback.track is not None
 
     PlaybackStatus = Property(str, _status)
     Metadata = Property("QVariantMap", _metadata)
@@ -258,22 +258,22 @@ class PlayerAdaptor(QDBusAbstractAdaptor):
 
 
 class MprisService(QObject):
-    """The object registered at /org/mpris/MediaPlayer2; follows `window.playback`."""
+    """The object registered at /org/mpris/MediaPlayer2; follows `ctx.playback`."""
 
-    def __init__(self, window: MainWindow, connection: QDBusConnection, name: str) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: ViewContext, connection: QDBusConnection, name: str) -> None:
+        super().__init__(ctx.window)
+        self.ctx = ctx
         self.connection = connection
         self.connection_name = name
         self.service_name = ""
         self.root = RootAdaptor(self)
         self.player = PlayerAdaptor(self)
-        self.cache_dir = window.data_dir / "cache"
+        self.cache_dir = ctx.data_dir / "cache"
         self._art_url = ""
         self._art_token = 0
         self._last_pos_ms = 0
         self._status = self.playback_status()
-        playback = window.playback
+        playback = ctx.playback
         playback.trackChanged.connect(self._track_changed)
         playback.stateChanged.connect(self._state_changed)
         playback.positionChanged.connect(self._position_changed)
@@ -306,33 +306,33 @@ class MprisService(QObject):
 
     # --- state read by the adaptors -------------------------------------------------------
     def playback_status(self) -> str:
-        playback = self.window.playback
+        playback = self.ctx.playback
         if playback.track is None:
             return "Stopped"
         return "Playing" if playback.is_playing() else "Paused"
 
     def metadata(self) -> dict[str, Any]:
-        return track_metadata(self.window.playback.track, self._art_url)
+        return track_metadata(self.ctx.playback.track, self._art_url)
 
     # --- commands -------------------------------------------------------------------------
     def raise_window(self) -> None:
-        self.window.show()
-        self.window.raise_()
-        self.window.activateWindow()
+        self.ctx.window.show()
+        self.ctx.window.raise_()
+        self.ctx.window.activateWindow()
 
     def seek_by(self, offset_us: int) -> None:
-        playback = self.window.playback
+        playback = self.ctx.playback
         track = playback.track
         if track is None:
             return
         target_ms = max(0, playback.position_ms() + offset_us // 1000)
         if track.duration and target_ms >= track.duration * 1000:
-            self.window.next_track()  # the spec: seeking past the end acts like Next
+            self.ctx.next_track()  # the spec: seeking past the end acts like Next
             return
         self._seek(target_ms)
 
     def set_position(self, track_path: str, position_us: int) -> None:
-        track = self.window.playback.track
+        track = self.ctx.playback.track
         if track is None or track_path != track_object_path(track) or position_us < 0:
             return  # a stale request for an earlier track: the spec says ignore it
         if track.duration and position_us > track.duration * 1_000_000:
@@ -340,23 +340,21 @@ class MprisService(QObject):
         self._seek(position_us // 1000)
 
     def _seek(self, position_ms: int) -> None:
-        self.window.playback.seek(int(position_ms))
+        self.ctx.playback.seek(int(position_ms))
         self._last_pos_ms = int(position_ms)
         self.player.Seeked.emit(int(position_ms) * 1000)
 
     def set_volume(self, volume: float) -> None:
         volume = max(0.0, min(1.0, float(volume)))
-        self.window.settings.volume = volume
-        self.window.playback.set_volume(volume)
-        self.window.now_playing.set_volume(volume)
+        self.ctx.set_volume(volume)
         self._properties_changed({"Volume": volume})
 
     def open_uri(self, uri: str) -> None:
-        from player.shell.single_instance import absolute_paths, open_in_window
+        from player.playback.play_files import absolute_paths, play_files
 
         url = QUrl(uri)
         if url.isLocalFile() or not url.scheme():
-            open_in_window(self.window, absolute_paths([url.toLocalFile() or uri]))
+            play_files(self.ctx, absolute_paths([url.toLocalFile() or uri]))
 
     # --- playback events ------------------------------------------------------------------
     def _track_changed(self, track: Track | None) -> None:
@@ -373,7 +371,7 @@ class MprisService(QObject):
         if track is None:
             return
         token, cache_dir = self._art_token, self.cache_dir
-        self.window.jobs.start(
+        self.ctx.jobs.start(
             lambda _job: cover_art_url(track, cache_dir),
             on_done=lambda url: self._art_found(token, url),
         )
@@ -409,23 +407,23 @@ class MprisService(QObject):
         self.connection.send(message)
 
 
-def install_mpris(window: MainWindow) -> None:
+def install_mpris(ctx: ViewContext) -> MprisService | None:
     """Feature installer: export MPRIS when a session bus is there; otherwise log and go on."""
     if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
-        return
-    name = f"tonearm-mpris-{id(window):x}"
+        return None
+    name = f"tonearm-mpris-{id(ctx.window):x}"
     connection = session_bus(name)
     if connection is None:
         log.info("MPRIS is off: no D-Bus session bus")
-        return
-    service = MprisService(window, connection, name)
+        return None
+    service = MprisService(ctx, connection, name)
     if not service.register():
         service.close()
-        return
-    window.mpris = service  # type: ignore[attr-defined]  # for tests and the tray
-    window.destroyed.connect(lambda *_: service.close())
+        return None
+    ctx.window.destroyed.connect(lambda *_: service.close())
     from PySide6.QtCore import QCoreApplication
 
     app = QCoreApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(service.close)
+    return service

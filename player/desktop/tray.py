@@ -18,7 +18,7 @@ from player.widgets.transport_icons import transport_icon
 from recommender.library.tracks import Track
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 log = logging.getLogger(__name__)
 NOTIFICATION_MS = 5000
@@ -34,18 +34,20 @@ def track_line(track: Track | None) -> str:
 class TrayIcon(QObject):
     """The icon, its menu and the notification; built even where no tray shows it (tests)."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: ViewContext) -> None:
+        super().__init__(ctx.window)
+        self.ctx = ctx
+        self.window = ctx.window
+        window = ctx.window
         self.icon = QSystemTrayIcon(self._app_icon(), self)
         self.menu = QMenu(window)
-        self.play_pause = self.menu.addAction("Play", window.playback.toggle)
-        self.menu.addAction("Next", window.next_track)
-        self.menu.addAction("Previous", window.previous_track)
+        self.play_pause = self.menu.addAction("Play", ctx.playback.toggle)
+        self.menu.addAction("Next", ctx.next_track)
+        self.menu.addAction("Previous", ctx.previous_track)
         self.menu.addSeparator()
         self.show_hide = self.menu.addAction("Hide Tonearm", self.toggle_window)
         self.notify = QAction("Notify on track change", self.menu, checkable=True)
-        self.notify.setChecked(window.settings.notify_track_change)
+        self.notify.setChecked(ctx.settings.notify_track_change)
         self.notify.toggled.connect(self._set_notify)
         self.menu.addAction(self.notify)
         self.menu.addSeparator()
@@ -55,8 +57,8 @@ class TrayIcon(QObject):
         self.icon.activated.connect(self._activated)
         self.icon.setToolTip("Tonearm")
         self.last_notification: tuple[str, str] | None = None
-        window.playback.trackChanged.connect(self._track_changed)
-        window.playback.stateChanged.connect(lambda _s: self._sync_labels())
+        ctx.playback.trackChanged.connect(self._track_changed)
+        ctx.playback.stateChanged.connect(lambda _s: self._sync_labels())
 
     def _app_icon(self) -> QIcon:
         for icon in (self.window.windowIcon(), QApplication.windowIcon()):
@@ -77,25 +79,25 @@ class TrayIcon(QObject):
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
             self.toggle_window()
         elif reason == QSystemTrayIcon.ActivationReason.MiddleClick:
-            self.window.playback.toggle()
+            self.ctx.playback.toggle()
 
     def _sync_labels(self) -> None:
-        self.play_pause.setText("Pause" if self.window.playback.is_playing() else "Play")
+        self.play_pause.setText("Pause" if self.ctx.playback.is_playing() else "Play")
         shown = self.window.isVisible() and not self.window.isMinimized()
         self.show_hide.setText("Hide Tonearm" if shown else "Show Tonearm")
 
     def _set_notify(self, on: bool) -> None:
-        self.window.settings.notify_track_change = on
+        self.ctx.settings.notify_track_change = on
         try:
-            self.window.settings.save(self.window.data_dir)
+            self.ctx.settings.save(self.ctx.data_dir)
         except OSError as exc:
-            self.window.show_message(f"Could not save settings: {exc}")
+            self.ctx.show_message(f"Could not save settings: {exc}")
 
     def _track_changed(self, track: Track | None) -> None:
         line = track_line(track)
         self.icon.setToolTip(line if track is None else f"{line}\nTonearm")
         self._sync_labels()
-        if track is None or not self.window.settings.notify_track_change:
+        if track is None or not self.ctx.settings.notify_track_change:
             return
         if self.window.isActiveWindow():
             return  # the window already shows it
@@ -105,11 +107,11 @@ class TrayIcon(QObject):
             self.icon.showMessage(line, body, self.icon.icon(), NOTIFICATION_MS)
 
 
-def install_tray(window: MainWindow) -> None:
+def install_tray(ctx: ViewContext) -> TrayIcon | None:
     """Feature installer: a tray icon where the desktop has a tray."""
     if not QSystemTrayIcon.isSystemTrayAvailable():
         log.info("no system tray: the tray icon is off")
-        return
-    tray = TrayIcon(window)
+        return None
+    tray = TrayIcon(ctx)
     tray.icon.show()
-    window.tray = tray  # type: ignore[attr-defined]
+    return tray

@@ -1,7 +1,7 @@
 """Make a playlist from a track: pick a length, preview the flow, then save it.
 
 The list comes from `recommender.discovery.flow.generate_playlist` on the taste worker and is
-saved through `recommender.playlists.edit` on the window's writer thread.
+saved through `recommender.playlists.edit` on the writer thread (`ctx.writer`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from recommender.library.tracks import Track, get_track, get_tracks
 from recommender.playlists.edit import append_to_playlist, create_playlist
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 DEFAULT_LENGTH = 25
 MAX_LENGTH = 200
@@ -52,16 +52,16 @@ class FlowPlaylistDialog(QDialog):
     previewed = Signal(list)  # track ids shown
     saved = Signal(int)  # playlist id
 
-    def __init__(self, window: MainWindow, worker: TasteWorker, seeds: list[int]) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: ViewContext, worker: TasteWorker, seeds: list[int]) -> None:
+        super().__init__(ctx.window)
+        self.ctx = ctx
         self.worker = worker
         self.seeds = list(dict.fromkeys(seeds))
         self.tracks: list[Track] = []
         self._token = 0
         self.setWindowTitle("Make a playlist")
         try:
-            first = get_track(window.store, self.seeds[0]).display_title
+            first = get_track(ctx.store, self.seeds[0]).display_title
         except TonearmError:
             first = "these tracks"
         self.name = QLineEdit(f"Flow from {first}")
@@ -141,7 +141,7 @@ class FlowPlaylistDialog(QDialog):
         self.play_button.setEnabled(bool(self.tracks))
 
     def _play(self) -> None:
-        self.window.play_list([t.id for t in self.tracks], 0, context="playlist")
+        self.ctx.play_tracks([t.id for t in self.tracks], 0, context="playlist")
 
     def save(self) -> None:
         name, ids = self.name.text().strip(), [t.id for t in self.tracks]
@@ -154,14 +154,15 @@ class FlowPlaylistDialog(QDialog):
             return playlist_id
 
         self.save_button.setEnabled(False)
-        self.window.writer.start(
+        self.ctx.writer.start(
             write,
-            data_dir=self.window.data_dir,
+            data_dir=self.ctx.data_dir,
             on_done=self._saved,
-            on_error=lambda m: self.window.show_message(f"Could not save the playlist: {m}"),
+            on_error=lambda m: self.ctx.show_message(f"Could not save the playlist: {m}"),
         )
 
     def _saved(self, playlist_id: int) -> None:
-        self.window.show_message(f"Saved the playlist “{self.name.text().strip()}”", 5000)
+        self.ctx.events.playlist_changed(playlist_id)
+        self.ctx.show_message(f"Saved the playlist “{self.name.text().strip()}”", 5000)
         self.saved.emit(playlist_id)
         self.accept()

@@ -1,8 +1,8 @@
 """The "For you" tab: suggestions from the core with their reasons, and who answered.
 
 Two steps, neither on the GUI thread: the local engine runs on the taste worker (it owns the
-kept TasteModel), then `recommend_with_fallback` runs on the window's job pool with that answer
-as its local engine, so a slow or absent remote service never holds up radio or "More like
+kept TasteModel), then `recommend_with_fallback` runs on the job pool (`ctx.jobs`) with that
+answer as its local engine, so a slow or absent remote service never holds up radio or "More like
 this". Remote "discover" items (not in the library) are listed apart and cannot be played.
 """
 
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from player.library.analysis_status import AnalysisStatus
 from player.widgets.headings import VIEW_TITLE_SCALE, heading_label
-from player.workers.taste_worker import TasteWorker, taste_worker
+from player.workers.taste_worker import TasteWorker
 from recommender.discovery.recommend import dismiss, recommend
 from recommender.discovery.recommendation import (
     SOURCE_BLENDED,
@@ -38,7 +38,7 @@ from recommender.discovery.recommendation import (
 from recommender.remote.fallback import RemoteOutcome, recommend_with_fallback
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 SUGGESTIONS = 30
 PLAY_CONTEXT = "for_you"
@@ -122,9 +122,9 @@ class ForYouView(QWidget):
     refreshed = Signal(object)  # RemoteOutcome shown
     dismissed = Signal(int)  # track id, once the store remembers it
 
-    def __init__(self, window: MainWindow, worker: TasteWorker, parent=None) -> None:
+    def __init__(self, ctx: ViewContext, worker: TasteWorker, parent=None) -> None:
         super().__init__(parent)
-        self.window = window
+        self.ctx = ctx
         self.worker = worker
         self.count = SUGGESTIONS
         self.outcome: RemoteOutcome | None = None
@@ -149,7 +149,7 @@ class ForYouView(QWidget):
         self.list.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemDoubleClicked.connect(lambda item: self._play(self._rec(item)))
-        self.analysis = AnalysisStatus(window)
+        self.analysis = AnalysisStatus(ctx)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 6)
         layout.addLayout(top)
@@ -181,15 +181,15 @@ class ForYouView(QWidget):
         )
 
     def _local_ready(self, local: list[Recommendation]) -> None:
-        settings = replace(self.window.settings)  # a snapshot: the GUI may edit the original
-        data_dir, n = self.window.data_dir, self.count
+        settings = replace(self.ctx.settings)  # a snapshot: the GUI may edit the original
+        data_dir, n = self.ctx.data_dir, self.count
 
         def ask(store, _job) -> RemoteOutcome:
             return recommend_with_fallback(
                 store, settings, n, local_fn=lambda _store, n=n: local[:n], data_dir=data_dir
             )
 
-        self.window.jobs.start(ask, data_dir=data_dir, on_done=self._show, on_error=self._failed)
+        self.ctx.jobs.start(ask, data_dir=data_dir, on_done=self._show, on_error=self._failed)
 
     def _failed(self, message: str) -> None:
         self._done()
@@ -226,7 +226,7 @@ class ForYouView(QWidget):
     def _add_row(self, rec: Recommendation, *, show_source: bool) -> None:
         row = RecommendationRow(rec, show_source=show_source)
         row.playClicked.connect(self._play)
-        row.queueClicked.connect(lambda r: self.window.add_to_queue([r.track.id]))
+        row.queueClicked.connect(lambda r: self.ctx.add_to_queue([r.track.id]))
         row.dismissClicked.connect(self.dismiss)
         item = QListWidgetItem()
         item.setData(Qt.ItemDataRole.UserRole, rec)
@@ -249,7 +249,7 @@ class ForYouView(QWidget):
             return
         recs = [self._rec(self.list.item(i)) for i in range(self.list.count())]
         ids = [r.track.id for r in recs if r.playable]
-        self.window.play_list(ids, ids.index(rec.track.id), context=PLAY_CONTEXT)
+        self.ctx.play_tracks(ids, ids.index(rec.track.id), context=PLAY_CONTEXT)
 
     def dismiss(self, rec: Recommendation) -> None:
         """ "Not interested": gone from the list now, never suggested again (the core's dismiss)."""
@@ -260,18 +260,19 @@ class ForYouView(QWidget):
                 self.list.takeItem(i)
                 break
         track_id, title = rec.track.id, rec.track.display_title
-        self.window.writer.start(
+        self.ctx.writer.start(
             lambda store, _job: dismiss(store, track_id),
-            data_dir=self.window.data_dir,
+            data_dir=self.ctx.data_dir,
             on_done=lambda _r: self._dismissed(track_id, title),
-            on_error=lambda m: self.window.show_message(f"Could not remember that: {m}"),
+            on_error=lambda m: self.ctx.show_message(f"Could not remember that: {m}"),
         )
 
     def _dismissed(self, track_id: int, title: str) -> None:
-        self.window.show_message(f"“{title}” will not be suggested again", 4000)
+        self.ctx.show_message(f"“{title}” will not be suggested again", 4000)
         self.dismissed.emit(track_id)
 
 
-def install_for_you(window: MainWindow) -> None:
-    window.for_you_view = ForYouView(window, taste_worker(window))
-    window.add_view(window.for_you_view, "For you")
+def install_for_you(ctx: ViewContext) -> ForYouView:
+    view = ForYouView(ctx, ctx.taste)
+    ctx.add_view(view, "For you")
+    return view

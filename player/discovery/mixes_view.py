@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from player.widgets.headings import VIEW_TITLE_SCALE, heading_label
-from player.workers.taste_worker import TasteWorker, taste_worker
+from player.workers.taste_worker import TasteWorker
 from recommender.discovery.library_mixes import MixTile, library_mixes
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 PLAY_CONTEXT = "mix"
 COLUMNS = 3
@@ -74,9 +74,9 @@ class MixesView(QWidget):
 
     loaded = Signal(list)  # MixTile list shown
 
-    def __init__(self, window: MainWindow, worker: TasteWorker, parent=None) -> None:
+    def __init__(self, ctx: ViewContext, worker: TasteWorker, parent=None) -> None:
         super().__init__(parent)
-        self.window = window
+        self.ctx = ctx
         self.worker = worker
         self.tiles: list[MixTileButton] = []
         self._shown_once = False
@@ -141,10 +141,11 @@ class MixesView(QWidget):
         self.loaded.emit(mixes)
 
     def play(self, mix: MixTile) -> None:
-        self.window.play_list(list(mix.track_ids), 0, context=PLAY_CONTEXT)
-        self.window.show_message(f"Playing the mix “{mix.name}”", 4000)
+        self.ctx.play_tracks(list(mix.track_ids), 0, context=PLAY_CONTEXT)
+        self.ctx.show_message(f"Playing the mix “{mix.name}”", 4000)
 
 
-def install_mixes(window: MainWindow) -> None:
-    window.mixes_view = MixesView(window, taste_worker(window))
-    window.add_view(window.mixes_view, "Mixes")
+def install_mixes(ctx: ViewContext) -> MixesView:
+    view = MixesView(ctx, ctx.taste)
+    ctx.add_view(view, "Mixes")
+    return view

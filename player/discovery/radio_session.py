@@ -2,7 +2,7 @@
 
 The core's `Radio` keeps the session's state (what played, what was skipped); it lives on the
 taste worker thread and is only ever called there. The window plays the radio as its list
-(`play_list(..., context="radio")`, so plays are recorded as radio); when few tracks are left
+(`play_tracks(..., context="radio")`, so plays are recorded as radio); when few tracks are left
 the session asks for more, and after a skip it replaces what was lined up with fresh picks
 steered away from the skipped track.
 """
@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from player.workers.events import PlaysRecorded
 from player.workers.taste_worker import TasteWorker
 from recommender.discovery.radio import Radio, RadioSeed
+from recommender.history.plays import Play
 from recommender.library.tracks import get_track
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 RADIO_CONTEXT = "radio"
 RADIO_BATCH = 10
@@ -35,14 +37,14 @@ class RadioSession(QObject):
 
     def __init__(
         self,
-        window: MainWindow,
+        ctx: ViewContext,
         worker: TasteWorker,
         *,
         batch: int = RADIO_BATCH,
         low_water: int = LOW_WATER,
     ) -> None:
-        super().__init__(window)
-        self.window = window
+        super().__init__(ctx.window)
+        self.ctx = ctx
         self.worker = worker
         self.batch = batch
         self.low_water = low_water
@@ -50,12 +52,12 @@ class RadioSession(QObject):
         self.label = ""
         self._generation = 0
         self._pending = False
-        window.playback.trackChanged.connect(self._track_changed)
-        window.playRecorded.connect(self._play_recorded)
+        ctx.playback.trackChanged.connect(self._track_changed)
+        ctx.events.playsRecorded.connect(self._plays_recorded)
 
     @property
     def active(self) -> bool:
-        return self.radio is not None and self.window.list_context == RADIO_CONTEXT
+        return self.radio is not None and self.ctx.list_context() == RADIO_CONTEXT
 
     def start(self, track_id: int) -> None:
         """Radio from a track: it plays first, then the radio's picks."""
@@ -68,11 +70,11 @@ class RadioSession(QObject):
             radio = Radio(store, RadioSeed("track", label, (track_id,)), model=worker.model(store))
             return radio, [r.track.id for r in radio.next(batch) if r.track is not None]
 
-        self.window.show_message("Starting radio…", 3000)
+        self.ctx.show_message("Starting radio…", 3000)
         self.worker.submit(
             begin,
             on_done=lambda result: self._begun(generation, track_id, *result),
-            on_error=lambda m: self.window.show_message(f"Could not start radio: {m}"),
+            on_error=lambda m: self.ctx.show_message(f"Could not start radio: {m}"),
         )
 
     def _begun(self, generation: int, seed_id: int, radio: Radio, ids: list[int]) -> None:
@@ -81,13 +83,13 @@ class RadioSession(QObject):
         self.radio = radio
         self._pending = False
         self.label = radio.seed.label
-        self.window.play_list([seed_id, *ids], 0, context=RADIO_CONTEXT)
-        self.window.show_message(f"Radio from {self.label}", 5000)
+        self.ctx.play_tracks([seed_id, *ids], 0, context=RADIO_CONTEXT)
+        self.ctx.show_message(f"Radio from {self.label}", 5000)
         self.started.emit(self.label)
 
     # --- keeping it going -------------------------------------------------------------------
     def _track_changed(self, _track) -> None:
-        if self.active and self.window.order.upcoming_library() < self.low_water:
+        if self.active and self.ctx.order.upcoming_library() < self.low_water:
             self.refill()
 
     def refill(self, *, replace_after: int | None = None, skipped: int | None = None) -> None:
@@ -113,19 +115,23 @@ class RadioSession(QObject):
         self._pending = False
         if generation != self._generation or not self.active:
             return
-        self.window.order.extend_library(ids, after=replace_after)
-        self.refilled.emit(self.window.order.upcoming_library())
+        self.ctx.order.extend_library(ids, after=replace_after)
+        self.refilled.emit(self.ctx.order.upcoming_library())
 
     def _refill_failed(self, message: str) -> None:
         self._pending = False
-        self.window.show_message(f"Radio could not find more tracks: {message}")
+        self.ctx.show_message(f"Radio could not find more tracks: {message}")
 
-    def _play_recorded(self, play) -> None:
+    def _plays_recorded(self, recorded: PlaysRecorded) -> None:
+        for play in recorded.plays:
+            self._play_recorded(play)
+
+    def _play_recorded(self, play: Play) -> None:
         """A skip steers the radio away (and re-picks what was lined up); other plays count."""
         if self.radio is None:
             return
         if play.context == RADIO_CONTEXT and play.skipped and self.active:
-            self.refill(replace_after=self.window.order.library_index, skipped=play.track_id)
+            self.refill(replace_after=self.ctx.order.library_index, skipped=play.track_id)
         elif play.context == "queue" and not play.skipped and self.active:
             radio, track_id = self.radio, play.track_id
             self.worker.submit(lambda _store, _w: radio.played(track_id))

@@ -31,7 +31,7 @@ from recommender.library.tracks import Track, get_track, get_tracks
 from recommender.sound.coverage import sound_coverage
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 NEIGHBOURS = 25
 MAX_PER_ARTIST = 3
@@ -71,9 +71,9 @@ class SimilarPanel(QWidget):
 
     shown = Signal(object)  # Similar
 
-    def __init__(self, window: MainWindow, worker: TasteWorker, parent=None) -> None:
+    def __init__(self, ctx: ViewContext, worker: TasteWorker, parent=None) -> None:
         super().__init__(parent)
-        self.window = window
+        self.ctx = ctx
         self.worker = worker
         self.result: Similar | None = None
         self._token = 0
@@ -165,7 +165,7 @@ class SimilarPanel(QWidget):
     def play_row(self, row: int) -> None:
         ids = self.track_ids()
         if 0 <= row < len(ids):
-            self.window.play_list(ids, row, context=PLAY_CONTEXT)
+            self.ctx.play_tracks(ids, row, context=PLAY_CONTEXT)
 
 
 def _esc(text: str) -> str:

@@ -25,11 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from player.workers.taste_worker import taste_worker
 from recommender.discovery.sound_map import PointGrid, SoundMap, load_sound_map
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
@@ -281,15 +280,15 @@ class SoundMapView(QWidget):
 
     loaded = Signal()  # a map was read and shown (possibly empty)
 
-    def __init__(self, window: MainWindow, parent=None) -> None:
+    def __init__(self, ctx: ViewContext, parent=None) -> None:
         super().__init__(parent)
-        self.window = window
+        self.ctx = ctx
         self.map: SoundMap | None = None
         self._stale = True
         self._loading = False
         self._build()
-        window.analysisFinished.connect(lambda _r: self._library_changed())
-        window.scanFinished.connect(lambda _r: self._library_changed())
+        ctx.events.embeddingsChanged.connect(lambda _change: self._library_changed())
+        ctx.events.tracksChanged.connect(lambda _change: self._library_changed())
 
     def _build(self) -> None:
         self.colour_by = QComboBox()
@@ -356,7 +355,7 @@ class SoundMapView(QWidget):
             self.status.setText("Placing tracks by their sound…")
         # On the taste worker, from its kept model: For you, radio and mixes share it, so the
         # library's arrays are in memory once.
-        taste_worker(self.window).submit(
+        self.ctx.taste.submit(
             lambda store, worker: load_sound_map(store, model=worker.model(store)),
             on_done=self._loaded,
             on_error=self._failed,
@@ -411,7 +410,7 @@ class SoundMapView(QWidget):
         return [int(t) for t in self.map.track_ids[order]]
 
     def play_point(self, index: int) -> None:
-        self.window.play_list([self.track_id(index)], 0, context=PLAY_CONTEXT)
+        self.ctx.play_tracks([self.track_id(index)], 0, context=PLAY_CONTEXT)
 
     def _selection_changed(self, selected: np.ndarray) -> None:
         n = len(selected)
@@ -421,7 +420,7 @@ class SoundMapView(QWidget):
     def play_selection(self) -> None:
         ids = self.selected_track_ids()
         if ids:
-            self.window.play_list(ids, 0, context=PLAY_CONTEXT)
+            self.ctx.play_tracks(ids, 0, context=PLAY_CONTEXT)
 
     def radio_from_selection(self) -> None:
         """A radio seeded with the selection (`recommender.discovery.radio`), played as a list."""
@@ -437,11 +436,11 @@ class SoundMapView(QWidget):
             return [r.track.id for r in radio.next(RADIO_TRACKS) if r.track]
 
         def done(picked: list[int]) -> None:
-            self.window.play_list(picked or ids, 0, context="radio")
-            self.window.show_message(f"Radio from {len(ids):,} tracks on the sound map")
+            self.ctx.play_tracks(picked or ids, 0, context="radio")
+            self.ctx.show_message(f"Radio from {len(ids):,} tracks on the sound map")
 
-        self.window.show_message("Starting a radio from the selection…")
-        taste_worker(self.window).submit(pick, on_done=done, on_error=self.window.show_message)
+        self.ctx.show_message("Starting a radio from the selection…")
+        self.ctx.taste.submit(pick, on_done=done, on_error=self.ctx.show_message)
 
     def save_selection(self, name: str | None = None) -> None:
         ids = self.selected_track_ids()
@@ -457,16 +456,16 @@ class SoundMapView(QWidget):
 
             return save_playlist(store, name, ids)
 
-        def done(_pid: int) -> None:
-            self.window.show_message(f"Saved {len(ids):,} tracks as the playlist “{name}”")
-            self.window.playlistsChanged.emit()
+        def done(pid: int) -> None:
+            self.ctx.show_message(f"Saved {len(ids):,} tracks as the playlist “{name}”")
+            self.ctx.events.playlist_changed(pid)
 
-        self.window.writer.start(
-            write, data_dir=self.window.data_dir, on_done=done, on_error=self.window.show_message
+        self.ctx.writer.start(
+            write, data_dir=self.ctx.data_dir, on_done=done, on_error=self.ctx.show_message
         )
 
 
-def install_sound_map(window: MainWindow) -> SoundMapView:
-    view = SoundMapView(window)
-    window.add_view(view, "Sound map")
+def install_sound_map(ctx: ViewContext) -> SoundMapView:
+    view = SoundMapView(ctx)
+    ctx.add_view(view, "Sound map")
     return view

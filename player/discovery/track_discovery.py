@@ -6,6 +6,7 @@ own module: `similar_panel`, `radio_session`, `flow_playlist_dialog`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMenu
@@ -13,30 +14,35 @@ from PySide6.QtWidgets import QMenu
 from player.discovery.flow_playlist_dialog import FlowPlaylistDialog
 from player.discovery.radio_session import RadioSession
 from player.discovery.similar_panel import SimilarPanel
-from player.workers.taste_worker import taste_worker
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 
-def install_track_discovery(window: MainWindow) -> None:
-    worker = taste_worker(window)
-    window.similar_panel = SimilarPanel(window, worker)
-    window.add_side_panel(window.similar_panel)
-    window.radio = RadioSession(window, worker)
+@dataclass(eq=False)
+class TrackDiscovery:
+    """What the installer built: the side panel, the radio, and the playlist dialog opener."""
 
-    def open_playlist_dialog(ids: list[int]) -> FlowPlaylistDialog:
-        dialog = FlowPlaylistDialog(window, worker, ids)
+    ctx: ViewContext
+    similar_panel: SimilarPanel
+    radio: RadioSession
+
+    def open_flow_playlist(self, ids: list[int]) -> FlowPlaylistDialog:
+        dialog = FlowPlaylistDialog(self.ctx, self.ctx.taste, ids)
         dialog.open()
         return dialog
 
-    window.open_flow_playlist = open_playlist_dialog
-
-    def entries(menu: QMenu, ids: list[int]) -> None:
+    def menu_entries(self, menu: QMenu, ids: list[int]) -> None:
         first = ids[0]
-        menu.addAction("More like this", lambda: window.similar_panel.show_for(first))
-        menu.addAction("Start radio", lambda: window.radio.start(first))
+        menu.addAction("More like this", lambda: self.similar_panel.show_for(first))
+        menu.addAction("Start radio", lambda: self.radio.start(first))
         label = "Make playlist from this…" if len(ids) == 1 else "Make playlist from these…"
-        menu.addAction(label, lambda: open_playlist_dialog(ids))
+        menu.addAction(label, lambda: self.open_flow_playlist(ids))
 
-    window.add_track_menu_provider(entries)
+
+def install_track_discovery(ctx: ViewContext) -> TrackDiscovery:
+    worker = ctx.taste
+    discovery = TrackDiscovery(ctx, SimilarPanel(ctx, worker), RadioSession(ctx, worker))
+    ctx.add_side_panel(discovery.similar_panel)
+    ctx.add_track_menu_provider(discovery.menu_entries)
+    return discovery

@@ -41,7 +41,7 @@ from recommender.history.stats import (
 from recommender.library.store import Store
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 RECENT_PLAYS = 200
 TOP_N = 10
@@ -170,9 +170,9 @@ def _tree(headers: list[str]) -> QTreeWidget:
 class HistoryView(QWidget):
     refreshed = Signal()  # a snapshot was shown
 
-    def __init__(self, window: MainWindow, parent=None) -> None:
+    def __init__(self, ctx: ViewContext, parent=None) -> None:
         super().__init__(parent)
-        self.window = window
+        self.ctx = ctx
         self.snapshot: HistorySnapshot | None = None
         self._token = 0
         self._build()
@@ -180,8 +180,8 @@ class HistoryView(QWidget):
         self.timer.setSingleShot(True)
         self.timer.setInterval(REFRESH_DELAY_MS)
         self.timer.timeout.connect(self._refresh_if_shown)
-        window.playRecorded.connect(lambda _play: self.timer.start())
-        window.libraryLoaded.connect(lambda _rows: self.timer.start())
+        ctx.events.playsRecorded.connect(lambda _plays: self.timer.start())
+        ctx.events.tracksChanged.connect(lambda _change: self.timer.start())
 
     def _build(self) -> None:
         self.recent = _tree(["When", "Track", "Played", ""])
@@ -256,11 +256,11 @@ class HistoryView(QWidget):
     def refresh(self) -> None:
         self._token += 1
         token, days = self._token, self.days()
-        self.window.jobs.start(
+        self.ctx.jobs.start(
             lambda store, _job: read_history(store, days),
-            data_dir=self.window.data_dir,
+            data_dir=self.ctx.data_dir,
             on_done=lambda snap: self._show(token, snap),
-            on_error=self.window.show_message,
+            on_error=self.ctx.show_message,
         )
 
     def _show(self, token: int, snap: HistorySnapshot) -> None:
@@ -313,7 +313,7 @@ class HistoryView(QWidget):
     def _play_item(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         tid = item.data(0, Qt.ItemDataRole.UserRole)
         if tid is not None:
-            self.window.play_list([int(tid)], 0, context=PLAY_CONTEXT)
+            self.ctx.play_tracks([int(tid)], 0, context=PLAY_CONTEXT)
 
     def _menu(self, tree: QTreeWidget, pos) -> None:
         ids = [
@@ -323,8 +323,8 @@ class HistoryView(QWidget):
         ]
         if ids:
             ids = list(dict.fromkeys(ids))
-            w = self.window
-            menu = build_track_menu(self, ids, w.track_actions(), w.track_menu_providers)
+            ctx = self.ctx
+            menu = build_track_menu(self, ids, ctx.track_actions(), ctx.track_menu_providers)
             menu.popup(tree.viewport().mapToGlobal(pos))
 
 
@@ -341,7 +341,7 @@ def _stretch(tree: QTreeWidget, column: int) -> None:
         header.setSectionResizeMode(c, mode)
 
 
-def install_history(window: MainWindow) -> HistoryView:
-    view = HistoryView(window)
-    window.add_view(view, "History")
+def install_history(ctx: ViewContext) -> HistoryView:
+    view = HistoryView(ctx)
+    ctx.add_view(view, "History")
     return view

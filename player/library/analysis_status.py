@@ -15,17 +15,17 @@ from recommender.core.progress import Progress
 from recommender.sound.coverage import SoundCoverage, sound_coverage
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 
 class AnalysisStatus(QWidget):
-    """Embedding counts and the similarity note; a progress bar while the window analyses."""
+    """Embedding counts and the similarity note; a progress bar while analysis runs."""
 
     coverageChanged = Signal(object)  # SoundCoverage
 
-    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.window = window
+        self.ctx = ctx
         self.coverage: SoundCoverage | None = None
         self.label = QLabel("Sound analysis: counting…")
         self.label.setWordWrap(True)
@@ -38,14 +38,14 @@ class AnalysisStatus(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.bar)
-        window.analysisStarted.connect(self._analysis_started)
-        window.analysisFinished.connect(lambda _r: self._analysis_ended())
-        window.libraryLoaded.connect(lambda _n: self.refresh())
+        ctx.events.analysisStarted.connect(self._analysis_started)
+        ctx.events.analysisFinished.connect(lambda _outcome: self._analysis_ended())
+        ctx.events.tracksChanged.connect(lambda _change: self.refresh())
 
     def refresh(self) -> None:
-        self.window.jobs.start(
+        self.ctx.jobs.start(
             lambda store, _job: sound_coverage(store),
-            data_dir=self.window.data_dir,
+            data_dir=self.ctx.data_dir,
             on_done=self._counted,
             on_error=lambda m: self.label.setText(f"Sound analysis: cannot count ({m})"),
         )

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterable
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
+from recommender.history.plays import Play
 from recommender.library.columns import LibraryColumns, LibraryFilter, browser_mask
 from recommender.library.fields import TABLE_COLUMNS
 
@@ -101,6 +103,11 @@ class LibraryModel(QAbstractTableModel):
         )
         self._reset_view()
 
+    @property
+    def browsing(self) -> bool:
+        """True while the browser limits the rows to one artist, album or genre."""
+        return self._browse_mask is not None
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.sort_key = COLUMN_KEYS[column]
         self.sort_descending = order == Qt.SortOrder.DescendingOrder
@@ -167,6 +174,23 @@ class LibraryModel(QAbstractTableModel):
             self.dataChanged.emit(
                 self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1)
             )
+
+    def plays_recorded(self, plays: Iterable[Play]) -> None:
+        """New plays: count them in the loaded columns and repaint their rows (no reset)."""
+        cols = self.columns
+        if cols is None:
+            return
+        for play in plays:
+            row = cols.row_of(play.track_id)
+            if row is None:
+                continue
+            cols.plays[row] += 1
+            cols.last_played[row] = play.started_at + play.seconds_played
+            view_row = self.row_of_track(play.track_id)
+            if view_row is not None:
+                self.dataChanged.emit(
+                    self.index(view_row, 0), self.index(view_row, len(COLUMNS) - 1)
+                )
 
     def set_playing(self, track_id: int | None) -> None:
         old, self.playing_id = self.playing_id, track_id

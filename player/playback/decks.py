@@ -3,6 +3,8 @@
 The controller knows nothing of queues: the window gives it a `next_track` callback that decides
 what follows (and moves there), and a `peek_next` callback to pre-load it. Every play that ends
 or is interrupted is reported once through `playFinished` with the seconds actually heard.
+The decks are QMediaPlayers by default; `backend=null_player_and_output` (`null_backend`) plays
+nothing, for tests that need the decisions but not the sound.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtMultimedia import QAudio, QMediaPlayer
@@ -21,6 +24,8 @@ from recommender.library.tracks import Track
 
 log = logging.getLogger(__name__)
 
+MediaBackend = Callable[[QObject], tuple[Any, Any]]
+"""Makes a (player, audio output) pair parented to the given object."""
 PRELOAD_BEFORE_END_MS = 8000
 """Load the next track this long before the current one ends."""
 MAX_POSITION_STEP_MS = 1500
@@ -53,8 +58,8 @@ class _Session:
 class _Deck:
     """One QMediaPlayer with its own audio output."""
 
-    def __init__(self, parent: QObject) -> None:
-        self.player, self.output = make_player_and_output(parent)
+    def __init__(self, parent: QObject, backend: MediaBackend) -> None:
+        self.player, self.output = backend(parent)
         self.track: Track | None = None
         self.failed: str | None = None
 
@@ -78,9 +83,11 @@ class Playback(QObject):
     unplayable = Signal(object, str)  # Track, message
     gapMeasured = Signal(float)  # ms from end of one track to sound from the next
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, backend: MediaBackend = make_player_and_output
+    ) -> None:
         super().__init__(parent)
-        self._decks = [_Deck(self), _Deck(self)]
+        self._decks = [_Deck(self, backend), _Deck(self, backend)]
         self._active = 0
         self._session: _Session | None = None
         self._volume = 0.8

@@ -173,6 +173,16 @@ class PlayOrder:
         self.library = np.concatenate([current, np.asarray(track_ids, dtype=np.int64)])
         self._planned = None
 
+    def set_shuffle(self, on: bool) -> None:
+        """Shuffle on or off; the next track is decided afresh."""
+        self.shuffle = on
+        self._planned = None
+
+    def set_repeat(self, mode: str) -> None:
+        """Repeat "off", "all" or "one"; the next track is decided afresh."""
+        self.repeat = mode
+        self._planned = None
+
     def upcoming_library(self) -> int:
         """How many tracks of the library list are still to come after the current one."""
         if self.library is None:

@@ -1,6 +1,6 @@
 """The Playlists tab: saved and smart playlists on the left, the chosen one's tracks on the right.
 
-Every read runs in a job on `window.jobs` and every edit on `window.writer` (one thread, so edits
+Every read runs in a job on `ctx.jobs` and every edit on `ctx.writer` (one thread, so edits
 land in order); the view shows a drag's result at once and re-reads after the write. Smart
 playlists are re-read when a play is recorded or the library changes, since their rule (not
 stored items) decides what they hold.
@@ -64,7 +64,7 @@ from recommender.playlists.smart import (
 )
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 PLAYLIST_ROWS_MIME = "application/x-tonearm-playlist-rows"
 SMART_REFRESH_DELAY_MS = 250
@@ -188,9 +188,9 @@ class PlaylistsView(QWidget):
     listsShown = Signal()  # the playlist list was (re)filled
     tracksShown = Signal(int)  # a playlist's tracks were (re)shown: its id
 
-    def __init__(self, window: MainWindow, parent=None) -> None:
+    def __init__(self, ctx: ViewContext, parent=None) -> None:
         super().__init__(parent)
-        self.window = window
+        self.ctx = ctx
         self.playlists: list[PlaylistInfo] = []
         self.contents: PlaylistContents | None = None
         self._list_token = 0
@@ -201,10 +201,9 @@ class PlaylistsView(QWidget):
         self.smart_timer.setSingleShot(True)
         self.smart_timer.setInterval(SMART_REFRESH_DELAY_MS)
         self.smart_timer.timeout.connect(self._refresh_smart)
-        window.playRecorded.connect(lambda _play: self.smart_timer.start())
-        window.libraryLoaded.connect(lambda _rows: self.isVisible() and self.refresh())
-        window.scanFinished.connect(lambda _summary: self.smart_timer.start())
-        window.playlistsChanged.connect(lambda: self.isVisible() and self.refresh())
+        ctx.events.playsRecorded.connect(lambda _plays: self.smart_timer.start())
+        ctx.events.tracksChanged.connect(lambda _change: self.isVisible() and self.refresh())
+        ctx.events.playlistsChanged.connect(lambda _change: self.isVisible() and self.refresh())
 
     # --- construction ---------------------------------------------------------------------
     def _build(self) -> None:
@@ -310,11 +309,11 @@ class PlaylistsView(QWidget):
             self._want_id = select_id
         self._list_token += 1
         token = self._list_token
-        self.window.jobs.start(
+        self.ctx.jobs.start(
             lambda store, _job: list_playlists(store),
-            data_dir=self.window.data_dir,
+            data_dir=self.ctx.data_dir,
             on_done=lambda infos: self._lists_read(token, infos),
-            on_error=self.window.show_message,
+            on_error=self.ctx.show_message,
         )
 
     def _lists_read(self, token: int, infos: list[PlaylistInfo]) -> None:
@@ -360,11 +359,11 @@ class PlaylistsView(QWidget):
     def _load_tracks(self, info: PlaylistInfo) -> None:
         self._tracks_token += 1
         token = self._tracks_token
-        self.window.jobs.start(
+        self.ctx.jobs.start(
             lambda store, _job: read_contents(store, info),
-            data_dir=self.window.data_dir,
+            data_dir=self.ctx.data_dir,
             on_done=lambda contents: self._tracks_read(token, contents),
-            on_error=self.window.show_message,
+            on_error=self.ctx.show_message,
         )
 
     def _tracks_read(self, token: int, contents: PlaylistContents) -> None:
@@ -396,20 +395,22 @@ class PlaylistsView(QWidget):
         self.edit_button.setVisible(info is not None and info.smart)
 
     # --- writing --------------------------------------------------------------------------
-    def _write(self, fn, *, message: str | None = None, select=None) -> None:
-        """Run `fn(store)` on the writer, then re-read; `select(result)` picks what to show."""
+    def _write(self, fn, playlist_id=None, *, message: str | None = None, select=None) -> None:
+        """Run `fn(store)` on the writer, then re-read; `select(result)` picks what to show.
+        The change is announced for `playlist_id` (for a new playlist: what `select` picks)."""
 
         def done(result) -> None:
             if message:
-                self.window.show_message(message.format(result=result))
-            self.refresh(select(result) if select else None)
-            self.window.playlistsChanged.emit()
+                self.ctx.show_message(message.format(result=result))
+            chosen = select(result) if select else None
+            self.refresh(chosen)
+            self.ctx.events.playlist_changed(playlist_id if playlist_id is not None else chosen)
 
-        self.window.writer.start(
+        self.ctx.writer.start(
             lambda store, _job: fn(store),
-            data_dir=self.window.data_dir,
+            data_dir=self.ctx.data_dir,
             on_done=done,
-            on_error=self.window.show_message,
+            on_error=self.ctx.show_message,
         )
 
     def new_playlist(self, name: str | None = None, track_ids: list[int] | None = None) -> None:
@@ -446,7 +447,7 @@ class PlaylistsView(QWidget):
             if not dialog.exec():
                 return
             rule = dialog.rule()
-        self._write(lambda store: update_smart_rule(store, info.id, rule))
+        self._write(lambda store: update_smart_rule(store, info.id, rule), info.id)
 
     def rename_current(self, name: str | None = None) -> None:
         info = self.current_info()
@@ -456,7 +457,7 @@ class PlaylistsView(QWidget):
             name, ok = QInputDialog.getText(self, "Rename playlist", "Name:", text=info.name)
             if not ok or not name.strip():
                 return
-        self._write(lambda store: rename_playlist(store, info.id, name))
+        self._write(lambda store: rename_playlist(store, info.id, name), info.id)
 
     def delete_current(self, *, confirm: bool = True) -> None:
         info = self.current_info()
@@ -468,7 +469,9 @@ class PlaylistsView(QWidget):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        self._write(lambda store: delete_playlist(store, info.id), message=f"Deleted {info.name}")
+        self._write(
+            lambda store: delete_playlist(store, info.id), info.id, message=f"Deleted {info.name}"
+        )
 
     def move_rows(self, positions: list[int], to: int) -> None:
         info = self.current_info()
@@ -480,7 +483,7 @@ class PlaylistsView(QWidget):
         for r in range(start, start + len(set(positions))):
             idx = self.model.index(r, 0)
             selection.select(idx, selection.SelectionFlag.Select)
-        self._write(lambda store: move_items(store, info.id, positions, to))
+        self._write(lambda store: move_items(store, info.id, positions, to), info.id)
 
     def insert_tracks(self, track_ids: list[int], at: int) -> None:
         """Tracks dropped from the library: appended, then moved to where they were dropped."""
@@ -494,7 +497,7 @@ class PlaylistsView(QWidget):
             move_items(store, info.id, range(end, end + added), at)
             return added
 
-        self._write(write, message="{result} track(s) added to the playlist")
+        self._write(write, info.id, message="{result} track(s) added to the playlist")
 
     def selected_rows(self) -> list[int]:
         return sorted(i.row() for i in self.tracks.selectionModel().selectedRows())
@@ -506,7 +509,7 @@ class PlaylistsView(QWidget):
         info = self.current_info()
         if info is None or info.smart or not rows:
             return
-        self._write(lambda store: remove_items(store, info.id, rows))
+        self._write(lambda store: remove_items(store, info.id, rows), info.id)
 
     # --- files ----------------------------------------------------------------------------
     def import_file(self, path: Path | None = None) -> None:
@@ -520,15 +523,15 @@ class PlaylistsView(QWidget):
             text = f"Imported {path.name}: {result.found} track(s)"
             if result.not_found:
                 text += f", {len(result.not_found)} not in the library"
-            self.window.show_message(text)
+            self.ctx.show_message(text)
             self.refresh(result.playlist_id)
-            self.window.playlistsChanged.emit()
+            self.ctx.events.playlist_changed(result.playlist_id)
 
-        self.window.writer.start(
+        self.ctx.writer.start(
             lambda store, _job: import_playlist_file(store, path),
-            data_dir=self.window.data_dir,
+            data_dir=self.ctx.data_dir,
             on_done=done,
-            on_error=self.window.show_message,
+            on_error=self.ctx.show_message,
         )
 
     def export_current(self, path: Path | None = None) -> None:
@@ -549,11 +552,11 @@ class PlaylistsView(QWidget):
             write_playlist_file([tracks[t] for t in ids if t in tracks], path, name=info.name)
             return len(ids)
 
-        self.window.jobs.start(
+        self.ctx.jobs.start(
             write,
-            data_dir=self.window.data_dir,
-            on_done=lambda n: self.window.show_message(f"Exported {n} track(s) to {path}"),
-            on_error=self.window.show_message,
+            data_dir=self.ctx.data_dir,
+            on_done=lambda n: self.ctx.show_message(f"Exported {n} track(s) to {path}"),
+            on_error=self.ctx.show_message,
         )
 
     # --- playing and menus ----------------------------------------------------------------
@@ -561,9 +564,7 @@ class PlaylistsView(QWidget):
         info = self.current_info()
         ids = self.model.track_ids()
         if info is not None and ids:
-            self.window.play_list(
-                ids, max(0, min(row, len(ids) - 1)), context=f"playlist:{info.id}"
-            )
+            self.ctx.play_tracks(ids, max(0, min(row, len(ids) - 1)), context=f"playlist:{info.id}")
 
     def _tracks_menu(self, pos) -> None:
         rows = self.selected_rows()
@@ -580,9 +581,9 @@ class PlaylistsView(QWidget):
                 menu.addAction("Remove from playlist", lambda: self.remove_rows(rows))
             menu.addSeparator()
 
-        window = self.window
+        ctx = self.ctx
         return build_track_menu(
-            self, ids, window.track_actions(), window.track_menu_providers, extra_first=entries
+            self, ids, ctx.track_actions(), ctx.track_menu_providers, extra_first=entries
         )
 
     def _playlist_menu(self, pos) -> None:
@@ -599,7 +600,7 @@ class PlaylistsView(QWidget):
         menu.popup(self.lists.viewport().mapToGlobal(pos))
 
 
-def install_playlists(window: MainWindow) -> PlaylistsView:
-    view = PlaylistsView(window)
-    window.add_view(view, "Playlists")
+def install_playlists(ctx: ViewContext) -> PlaylistsView:
+    view = PlaylistsView(ctx)
+    ctx.add_view(view, "Playlists")
     return view

@@ -46,7 +46,7 @@ from recommender.remote.settings import (
 
 if TYPE_CHECKING:
     from player.settings.dialogs import SettingsDialog
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
 PREVIEW_ITEMS = SUGGESTIONS  # what the For you view asks for
 PREVIEW_HEIGHT_PX = 180
@@ -57,10 +57,10 @@ class RemoteSection(QGroupBox):
 
     previewReady = Signal(str)
 
-    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: ViewContext, parent: QWidget | None = None) -> None:
         super().__init__("Remote recommendations", parent)
-        self.window = window
-        settings = window.settings
+        self.ctx = ctx
+        settings = ctx.settings
         self._user_id = settings.remote_user_id
         self._forget_token = False
         self.enabled = QCheckBox("Ask a remote recommendation service (falls back to local)")
@@ -118,8 +118,8 @@ class RemoteSection(QGroupBox):
         self.share.toggled.connect(self._changed)
         self._show_id()
         self._changed()
-        data_dir = window.data_dir
-        window.jobs.start(lambda _job: describe_remote(settings, data_dir), on_done=self._described)
+        data_dir = ctx.data_dir
+        ctx.jobs.start(lambda _job: describe_remote(settings, data_dir), on_done=self._described)
 
     # --- state shown ---------------------------------------------------------------------
     def _described(self, info: dict) -> None:
@@ -165,7 +165,7 @@ class RemoteSection(QGroupBox):
 
     def pending_settings(self) -> Settings:
         """A copy of the settings as they will be after OK (the original is untouched)."""
-        s = replace(self.window.settings)
+        s = replace(self.ctx.settings)
         s.remote_enabled = self.enabled.isChecked() and self.endpoint_problem() is None
         s.remote_endpoint = self.endpoint.text().strip()
         s.remote_share_history = self.share.isChecked()
@@ -180,14 +180,14 @@ class RemoteSection(QGroupBox):
             self._preview_text("Nothing is sent: give a valid service address to see the request.")
             return
         settings, typed = self.pending_settings(), self.token.text().strip()
-        data_dir, forget = self.window.data_dir, self._forget_token
+        data_dir, forget = self.ctx.data_dir, self._forget_token
 
         def render(store, _job) -> str:
             token = typed or (None if forget else get_token(data_dir))
             request = build_request(store, settings, token, k=PREVIEW_ITEMS * OVERFETCH)
             return request.preview()
 
-        self.window.jobs.start(
+        self.ctx.jobs.start(
             render,
             data_dir=data_dir,
             on_done=self._preview_text,
@@ -209,23 +209,23 @@ class RemoteSection(QGroupBox):
                 enable_remote(settings, settings.remote_endpoint or None)
             except TonearmError as exc:
                 disable_remote(settings)
-                self.window.show_message(f"Remote recommendations stay off: {exc}")
+                self.ctx.show_message(f"Remote recommendations stay off: {exc}")
         else:
             disable_remote(settings)
-        token, data_dir = self.token.text().strip(), self.window.data_dir
+        token, data_dir = self.token.text().strip(), self.ctx.data_dir
         if token or self._forget_token:
             forget = self._forget_token and not token
-            self.window.jobs.start(
+            self.ctx.jobs.start(
                 lambda _job: clear_token(data_dir) if forget else set_token(data_dir, token),
-                on_error=lambda m: self.window.show_message(f"Could not store the token: {m}"),
+                on_error=lambda m: self.ctx.show_message(f"Could not store the token: {m}"),
             )
 
 
-def add_remote_section(window: MainWindow, dialog: SettingsDialog) -> RemoteSection:
-    section = RemoteSection(window)
+def add_remote_section(ctx: ViewContext, dialog: SettingsDialog) -> RemoteSection:
+    section = RemoteSection(ctx)
     dialog.add_section(section, section.apply)
     return section
 
 
-def install_remote_settings(window: MainWindow) -> None:
-    window.settingsOpened.connect(lambda dialog: add_remote_section(window, dialog))
+def install_remote_settings(ctx: ViewContext) -> None:
+    ctx.add_settings_section(lambda dialog: add_remote_section(ctx, dialog))

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from player.settings.theme import apply_theme
 from recommender.core.datadir import resolve_data_dir
 from recommender.core.errors import TonearmError
 
@@ -22,59 +23,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     args, _qt_args = parser.parse_known_args(argv)
     return args
-
-
-def apply_theme(theme: str) -> None:
-    """ "system" follows the desktop's light/dark setting; "light"/"dark" force one.
-
-    Where the platform can switch (Windows, macOS, GNOME/KDE portals) the color-scheme hint does
-    it; elsewhere (plain X11, Xvfb) a forced choice uses the Fusion style with its own palette.
-    """
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication, QStyleFactory
-
-    app = QApplication.instance()
-    if app is None:
-        return
-    hints = QGuiApplication.styleHints()
-    scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(
-        theme, Qt.ColorScheme.Unknown
-    )
-    if hasattr(hints, "setColorScheme"):  # Qt 6.8+
-        hints.setColorScheme(scheme)
-    if theme == "system":
-        if app.property("tonearm_forced_theme"):
-            app.setPalette(app.style().standardPalette())
-            app.setProperty("tonearm_forced_theme", False)
-        return
-    if hints.colorScheme() == scheme and not app.property("tonearm_forced_theme"):
-        return  # the platform switched by itself
-    fusion = QStyleFactory.create("Fusion")
-    app.setStyle(fusion)
-    app.setPalette(_dark_palette() if theme == "dark" else fusion.standardPalette())
-    app.setProperty("tonearm_forced_theme", True)
-
-
-def _dark_palette():
-    from PySide6.QtGui import QColor, QPalette
-
-    palette = QPalette()
-    role = QPalette.ColorRole
-    colours = {
-        role.Window: "#2b2b2b", role.WindowText: "#e6e6e6", role.Base: "#1f1f1f",
-        role.AlternateBase: "#262626", role.ToolTipBase: "#333333", role.ToolTipText: "#e6e6e6",
-        role.Text: "#e6e6e6", role.Button: "#353535", role.ButtonText: "#e6e6e6",
-        role.BrightText: "#ff5555", role.Highlight: "#2f7bd6", role.HighlightedText: "#ffffff",
-        role.Link: "#6fb3ff", role.PlaceholderText: "#8a8a8a", role.Mid: "#444444",
-        role.Dark: "#1a1a1a", role.Light: "#4a4a4a", role.Midlight: "#3a3a3a",
-    }  # fmt: skip
-    for r, colour in colours.items():
-        palette.setColor(r, QColor(colour))
-    disabled = QPalette.ColorGroup.Disabled
-    for r in (role.Text, role.WindowText, role.ButtonText):
-        palette.setColor(disabled, r, QColor("#7a7a7a"))
-    return palette
 
 
 def _app_icon():
@@ -104,7 +52,8 @@ def run_app(argv: list[str]) -> int:
     """Open the main window on the data folder from --data-dir / $TONEARM_HOME / the default."""
     args = parse_args(list(argv))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    from player.shell.single_instance import absolute_paths, claim, hand_over, open_in_window
+    from player.playback.play_files import absolute_paths, play_files
+    from player.shell.single_instance import claim, hand_over
 
     data_dir = resolve_data_dir(args.data_dir)
     files = absolute_paths(args.files)
@@ -141,12 +90,12 @@ def run_app(argv: list[str]) -> int:
     settings = Settings.load(data_dir)
     apply_theme(settings.theme)
     window = MainWindow(data_dir, settings, store)
-    install_features(window)
+    install_features(window.context)
     window.show()
     window.start(startup_scan=not args.no_scan)
-    instance.filesReceived.connect(lambda paths: open_in_window(window, paths))
+    instance.filesReceived.connect(lambda paths: play_files(window.context, paths))
     if files:
-        open_in_window(window, files)
+        play_files(window.context, files)
     try:
         return app.exec()
     finally:

@@ -1,9 +1,10 @@
-"""The features that plug into the main window through its extension points.
+"""The features that plug into the main window through the context's extension points.
 
 `MainWindow` is the library, queue and playback; everything else (For you, mixes, playlists,
-history, the sound map, desktop integration) installs itself here through `add_view`,
-`add_side_panel` and `add_track_menu_provider`, so the window does not grow into a god object.
-Each entry is `install(window) -> None`; the order is the order of the tabs.
+history, the sound map, desktop integration) installs itself here through `ctx.add_view`,
+`ctx.add_side_panel`, `ctx.add_track_menu_provider` and `ctx.add_settings_section`, so the
+window does not grow into a god object. Each entry is `install(ctx) -> what it built` (or None
+where the desktop lacks it); the order is the order of the tabs.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
+    from player.workers.context import ViewContext
 
-FeatureInstaller = Callable[["MainWindow"], None]
+FeatureInstaller = Callable[["ViewContext"], object]
 log = logging.getLogger(__name__)
 
 
@@ -36,18 +37,19 @@ def feature_installers() -> list[FeatureInstaller]:
 
 
 def lazy_feature(module: str, name: str) -> FeatureInstaller:
-    """`module.name(window)`, imported at install time; a failure is logged and shown, not fatal."""
+    """`module.name(ctx)`, imported at install time; a failure is logged and shown, not fatal."""
 
-    def install(window: MainWindow) -> None:
+    def install(ctx: ViewContext) -> object:
         try:
-            getattr(importlib.import_module(module), name)(window)
+            return getattr(importlib.import_module(module), name)(ctx)
         except Exception as exc:
             log.exception("feature %s.%s could not be installed", module, name)
-            window.show_message(f"A feature could not start ({module}): {exc}")
+            ctx.show_message(f"A feature could not start ({module}): {exc}")
+            return None
 
     return install
 
 
-def install_features(window: MainWindow) -> None:
-    for install in feature_installers():
-        install(window)
+def install_features(ctx: ViewContext) -> list[object]:
+    """Every feature, in tab order; returns what each built (None where it is off)."""
+    return [install(ctx) for install in feature_installers()]

@@ -33,13 +33,16 @@ from PySide6.QtWidgets import (
 
 from player.library.browser import BrowserPanel
 from player.library.table_model import COLUMN_KEYS, COLUMNS, DEFAULT_HIDDEN, LibraryModel
-from player.playback.decks import FinishedPlay, Playback
+from player.playback.decks import FinishedPlay, MediaBackend, Playback
 from player.playback.now_playing import NowPlayingBar
 from player.playback.play_order import Choice, PlayOrder
 from player.playback.queue_panel import QueueModel, QueuePanel
 from player.settings.dialogs import PropertiesDialog, SettingsDialog, WelcomeDialog
-from player.widgets.track_menu import TrackActions, TrackMenuProvider, build_track_menu
+from player.settings.theme import apply_theme
+from player.widgets.track_menu import TrackActions, build_track_menu
 from player.workers.background import JobRunner, library_dirs, load_cover_image
+from player.workers.context import STATUS_MESSAGE_MS, ViewContext
+from player.workers.events import JobFailed, LibraryEvents, PlaysRecorded, TracksChanged
 from recommender.core.datadir import default_music_dir
 from recommender.core.errors import TonearmError
 from recommender.core.progress import Progress
@@ -63,7 +66,6 @@ WATCH_DEBOUNCE_MS = 3000
 """Wait for a copy into the library to settle before rescanning."""
 QUEUE_SAVE_DELAY_MS = 300
 POSITION_SAVE_INTERVAL_MS = 10_000
-STATUS_MESSAGE_MS = 8000
 FIRST_RUN_KEY = "first_run_done"
 WORKER_THREADS = 4
 SHUTDOWN_JOBS_WAIT_MS = 3000
@@ -72,18 +74,22 @@ SHUTDOWN_JOBS_WAIT_MS = 3000
 
 
 class MainWindow(QMainWindow):
+    """The library table, queue and playback; features get `context`, never the window."""
+
     libraryLoaded = Signal(int)  # rows
     filterApplied = Signal(int)  # visible rows
-    playRecorded = Signal(object)  # recommender.history.plays.Play
     unplayableSkipped = Signal(int, str)  # track id, message
-    scanFinished = Signal(object)  # ScanSummary, or an error message (str)
-    analysisFinished = Signal(object)  # AnalyzeSummary, or an error message (str)
-    analysisStarted = Signal(object)  # the Job: its signals.progress reports Progress
-    settingsOpened = Signal(object)  # SettingsDialog, before it shows: features add sections
     queueSaved = Signal()
-    playlistsChanged = Signal()  # a playlist was created or tracks were added to one
 
-    def __init__(self, data_dir: Path, settings: Settings, store: Store, parent=None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        settings: Settings,
+        store: Store,
+        parent=None,
+        *,
+        media_backend: MediaBackend | None = None,
+    ) -> None:
         super().__init__(parent)
         self.data_dir = data_dir
         self.settings = settings
@@ -91,10 +97,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Tonearm")
         self.jobs = JobRunner(WORKER_THREADS, self, name="jobs")
         self.writer = JobRunner(1, self, name="writer")
+        self.events = LibraryEvents(self)
         self.view_state = QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
         self.order = PlayOrder()
         self.list_context = "library"
-        self.track_menu_providers: list[TrackMenuProvider] = []
         self.columns: LibraryColumns | None = None
         self._scan_job = None
         self._analysis_job = None
@@ -106,10 +112,13 @@ class MainWindow(QMainWindow):
         self._reload_again = False
         self._welcome_pending = False
 
-        self.playback = Playback(self)
+        self.playback = (
+            Playback(self) if media_backend is None else Playback(self, backend=media_backend)
+        )
         self.playback.next_track = self._next_for_playback
         self.playback.peek_next = self._peek_for_playback
         self._build_widgets()
+        self.context = self._make_context()
         self._build_menus()
         self._build_shortcuts()
         self._connect()
@@ -119,6 +128,31 @@ class MainWindow(QMainWindow):
         self.now_playing.set_volume(settings.volume)
 
     # --- construction ---------------------------------------------------------------------
+    def _make_context(self) -> ViewContext:
+        """What features and views may use: services, player controls, extension points."""
+        return ViewContext(
+            data_dir=self.data_dir,
+            store=self.store,
+            jobs=self.jobs,
+            writer=self.writer,
+            events=self.events,
+            window=self,
+            get_settings=lambda: self.settings,
+            show_message=self.show_message,
+            playback=self.playback,
+            order=self.order,
+            play_tracks=self.play_list,
+            list_context=lambda: self.list_context,
+            add_to_queue=self.add_to_queue,
+            next_track=self.next_track,
+            previous_track=self.previous_track,
+            set_volume=self.set_volume,
+            track_actions=self.track_actions,
+            add_view=self.add_view,
+            show_view=self.show_view,
+            add_side_panel=self.add_side_panel,
+        )
+
     def _build_widgets(self) -> None:
         self.search = QLineEdit()
         self.search.setPlaceholderText(
@@ -302,6 +336,8 @@ class MainWindow(QMainWindow):
         pb.stateChanged.connect(self._state_changed)
         pb.playFinished.connect(self._record_play)
         pb.unplayable.connect(self._unplayable)
+        self.events.tracksChanged.connect(lambda _change: self.reload_library())
+        self.events.playsRecorded.connect(self._plays_recorded)
 
     # --- start-up -------------------------------------------------------------------------
     def start(self, *, first_run_dialog: bool = True, startup_scan: bool = True) -> None:
@@ -553,14 +589,14 @@ class MainWindow(QMainWindow):
                 return
         ids = list(track_ids)
 
-        def write(store: Store, _job) -> str:
+        def write(store: Store, _job) -> tuple[int, int]:
             pid = playlist_id if playlist_id is not None else create_playlist(store, name)
-            added = append_to_playlist(store, pid, ids)
-            return f"{added} track(s) added to the playlist"
+            return pid, append_to_playlist(store, pid, ids)
 
-        def done(message: str) -> None:
-            self.show_message(message)
-            self.playlistsChanged.emit()
+        def done(result: tuple[int, int]) -> None:
+            pid, added = result
+            self.show_message(f"{added} track(s) added to the playlist")
+            self.events.playlist_changed(pid)
 
         self.writer.start(write, data_dir=self.data_dir, on_done=done, on_error=self.show_message)
 
@@ -592,10 +628,6 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(widget)
         widget.hide()
 
-    def add_track_menu_provider(self, provider: TrackMenuProvider) -> None:
-        """Extension point: other features add entries to every track context menu."""
-        self.track_menu_providers.append(provider)
-
     def track_actions(self) -> TrackActions:
         return TrackActions(
             play_now=self.play_now,
@@ -609,7 +641,7 @@ class MainWindow(QMainWindow):
 
     def library_menu(self, rows: list[int]) -> QMenu:
         ids = self.model.track_ids(rows)
-        return build_track_menu(self, ids, self.track_actions(), self.track_menu_providers)
+        return build_track_menu(self, ids, self.track_actions(), self.context.track_menu_providers)
 
     def _library_menu(self, pos) -> None:
         rows = self.selected_library_rows()
@@ -624,8 +656,9 @@ class MainWindow(QMainWindow):
             menu.addAction("Remove from queue", lambda: self.queue_model.remove(rows))
             menu.addSeparator()
 
+        providers = self.context.track_menu_providers
         build_track_menu(
-            self, ids, self.track_actions(), self.track_menu_providers, extra_first=queue_entries
+            self, ids, self.track_actions(), providers, extra_first=queue_entries
         ).popup(global_pos)
 
     def focus_search(self) -> None:
@@ -645,7 +678,7 @@ class MainWindow(QMainWindow):
         if track is None:
             return
         row = self.model.row_of_track(track.id)
-        if row is None and (self.search.text() or self.model._browse_mask is not None):
+        if row is None and (self.search.text() or self.model.browsing):
             self.search.clear()
             self.browser.list.clearSelection()
             self.model.set_browse(None, None)
@@ -725,22 +758,13 @@ class MainWindow(QMainWindow):
         self.writer.start(
             write,
             data_dir=self.data_dir,
-            on_done=self._play_recorded,
+            on_done=self.events.play_recorded,
             on_error=lambda m: self.show_message(f"Could not record a play: {m}"),
         )
 
-    def _play_recorded(self, play) -> None:
-        cols = self.columns
-        row = cols.row_of(play.track_id) if cols is not None else None
-        if cols is not None and row is not None:
-            cols.plays[row] += 1
-            cols.last_played[row] = play.started_at + play.seconds_played
-            view_row = self.model.row_of_track(play.track_id)
-            if view_row is not None:
-                self.model.dataChanged.emit(
-                    self.model.index(view_row, 0), self.model.index(view_row, len(COLUMNS) - 1)
-                )
-        self.playRecorded.emit(play)
+    def _plays_recorded(self, recorded: PlaysRecorded) -> None:
+        """A play updates its row (count, last played); the table is not reset."""
+        self.model.plays_recorded(recorded.plays)
 
     def _unplayable(self, track: Track, message: str) -> None:
         self.model.mark_unplayable(track.id)
@@ -751,14 +775,17 @@ class MainWindow(QMainWindow):
         self.settings.volume = volume
         self.playback.set_volume(volume)
 
+    def set_volume(self, volume: float) -> None:
+        """From outside the slider (MPRIS): the setting, the output and the slider."""
+        self._volume_changed(volume)
+        self.now_playing.set_volume(volume)
+
     def _set_shuffle(self, on: bool) -> None:
-        self.order.shuffle = on
-        self.order._planned = None
+        self.order.set_shuffle(on)
         self.queue_timer.start()
 
     def _set_repeat(self, mode: str) -> None:
-        self.order.repeat = mode
-        self.order._planned = None
+        self.order.set_repeat(mode)
         self.queue_timer.start()
 
     # --- persistence ----------------------------------------------------------------------
@@ -839,12 +866,17 @@ class MainWindow(QMainWindow):
         self.jobs.wait_for_done(SHUTDOWN_JOBS_WAIT_MS)
         self.jobs.detach_all()  # a job still running after that reports to nobody
         self.writer.detach_all()
+        self.events.close()
 
     # --- settings and scanning ------------------------------------------------------------
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.settings, self)
         dialog.accepted.connect(lambda: self._settings_accepted(dialog))
-        self.settingsOpened.emit(dialog)
+        for add_section in self.context.settings_sections:
+            try:
+                add_section(dialog)
+            except Exception:  # one broken section must not keep the settings from opening
+                log.exception("a settings section could not be added")
         dialog.open()
         return dialog
 
@@ -855,8 +887,6 @@ class MainWindow(QMainWindow):
         self.playback.set_replaygain(
             self.settings.replaygain_mode, self.settings.replaygain_preamp_db
         )
-        from player.shell.app import apply_theme
-
         apply_theme(self.settings.theme)
         if result.rescan:
             self.rescan()
@@ -924,9 +954,6 @@ class MainWindow(QMainWindow):
     def _scan_done(self, summary) -> None:
         self._scan_job = None
         self.scan_box.hide()
-        changed = (
-            summary.added + summary.updated + summary.missing + summary.moved + summary.returned
-        )
         text = (
             f"Scan {'cancelled' if summary.cancelled else 'finished'} in {summary.seconds:.1f} s: "
             f"{summary.added:,} added, {summary.updated:,} updated, {summary.missing:,} missing"
@@ -934,17 +961,22 @@ class MainWindow(QMainWindow):
         if summary.errors:
             text += f", {summary.errors:,} could not be read"
         self.show_message(text)
-        if changed:
-            self.reload_library()
+        self.events.tracks_changed(
+            TracksChanged(
+                added=summary.added,
+                updated=summary.updated + summary.moved + summary.returned,
+                removed=summary.missing,
+            )
+        )  # the table reloads when the change is announced
         self._watch_folders()
-        self.scanFinished.emit(summary)
+        self.events.scan_finished(summary)
         self._after_scan()
 
     def _scan_failed(self, message: str) -> None:
         self._scan_job = None
         self.scan_box.hide()
         self.show_message(f"Scan failed: {message}")
-        self.scanFinished.emit(message)
+        self.events.scan_finished(JobFailed(message))
         self._after_scan()
 
     def _after_scan(self) -> None:
@@ -976,7 +1008,7 @@ class MainWindow(QMainWindow):
             on_error=self._analysis_failed,
             on_progress=self._scan_progress,
         )
-        self.analysisStarted.emit(self._analysis_job)
+        self.events.analysis_started(self._analysis_job)
 
     def _analysis_done(self, summary) -> None:
         self._analysis_job = None
@@ -986,7 +1018,8 @@ class MainWindow(QMainWindow):
             if summary.failed:
                 text += f", {summary.failed:,} could not be decoded"
             self.show_message(text)
-        self.analysisFinished.emit(summary)
+        self.events.embeddings_changed(summary.embedded)
+        self.events.analysis_finished(summary)
 
     def _analysis_failed(self, message: str) -> None:
         """A missing or broken model: say so once per session, keep playing."""
@@ -994,7 +1027,7 @@ class MainWindow(QMainWindow):
         self._analysis_unavailable = True
         self.scan_box.hide()
         self.show_message(f"Sound analysis is unavailable: {message}")
-        self.analysisFinished.emit(message)
+        self.events.analysis_finished(JobFailed(message))
 
     def _watch_folders(self) -> None:
         """Watch the library folders and their subfolders (listed in a worker)."""

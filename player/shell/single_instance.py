@@ -16,14 +16,9 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
-
-if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +39,6 @@ def socket_name(data_dir: Path) -> str:
     digest = hashlib.sha1(f"{user}\0{folder}".encode("utf-8", "surrogateescape")).hexdigest()
     safe_user = "".join(c for c in user if c.isalnum())[:16] or "user"
     return f"tonearm-{safe_user}-{digest[:12]}"
-
-
-def absolute_paths(args: Sequence[str], cwd: str | None = None) -> list[str]:
-    """Command-line files as absolute paths (the running window has another working folder);
-    file:// URLs from desktop files are accepted too."""
-    base = cwd or os.getcwd()
-    out = []
-    for arg in args:
-        if arg.startswith("file://"):
-            arg = unquote(urlsplit(arg).path)
-        out.append(os.path.normpath(os.path.join(base, os.path.expanduser(arg))))
-    return out
 
 
 def send_files(name: str, files: Sequence[str], timeout_ms: int = REPLY_TIMEOUT_MS) -> bool:
@@ -161,31 +144,3 @@ def claim(data_dir: Path, files: Sequence[str]) -> InstanceServer | None:
         return None
     log.warning("cannot listen on %s: %s", server.name, server.server.errorString())
     return server
-
-
-def open_in_window(window: MainWindow, paths: Sequence[str]) -> None:
-    """Bring the window forward and play `paths`; unknown files are scanned in a worker first."""
-    window.show()
-    window.raise_()
-    window.activateWindow()
-    if not paths:
-        return
-    from recommender.app.open_files import open_files
-
-    folders = list(window.settings.library_folders)
-    wanted = list(paths)
-    window.jobs.start(
-        lambda store, job: open_files(store, wanted, library_folders=folders, cancel=job.cancelled),
-        data_dir=window.data_dir,
-        on_done=lambda opened: _play_opened(window, opened),
-        on_error=lambda message: window.show_message(f"Could not open the files: {message}"),
-    )
-
-
-def _play_opened(window: MainWindow, opened) -> None:
-    if opened.added:
-        window.reload_library()
-    if opened.problems:
-        window.show_message("Cannot play " + "; ".join(opened.problems[:3]))
-    if opened.track_ids:
-        window.play_list(opened.track_ids, 0, context="library")

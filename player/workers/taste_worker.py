@@ -1,4 +1,4 @@
-"""One worker thread that owns the window's TasteModel and sound index for discovery features.
+"""One worker thread that owns the TasteModel and sound index for discovery features.
 
 For you, radio, "More like this", playlists from a track and mixes all read the same derived
 caches. Neither the model nor a `Radio` is thread-safe, so every job that touches them runs on
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
 
@@ -18,9 +18,6 @@ from player.workers.background import Job, JobRunner
 from recommender.discovery.taste_model import TasteModel, load_taste_model
 from recommender.library.store import Store
 from recommender.sound.similarity import SimilarityIndex, load_index
-
-if TYPE_CHECKING:
-    from player.shell.main_window import MainWindow
 
 SHUTDOWN_WAIT_MS = 5000
 TasteJob = Callable[[Store, "TasteWorker"], Any]
@@ -75,13 +72,3 @@ class TasteWorker(QObject):
             self.runner.wait_for_done(SHUTDOWN_WAIT_MS)
             self.runner.detach_all()
         return False
-
-
-def taste_worker(window: MainWindow) -> TasteWorker:
-    """The window's one TasteWorker, made by whichever feature asks first."""
-    worker = getattr(window, "taste_worker", None)
-    if worker is None:
-        worker = TasteWorker(window.data_dir, window)
-        window.installEventFilter(worker)
-        window.taste_worker = worker
-    return worker

@@ -46,14 +46,14 @@ def mpris_window(make_window, bus_address):
 
     def make():
         window = make_window()
-        install_mpris(window)
-        assert hasattr(window, "mpris"), "MPRIS did not register on the test bus"
-        opened.append(window)
-        return window
+        service = install_mpris(window.context)
+        assert service is not None, "MPRIS did not register on the test bus"
+        opened.append(service)
+        return window, service
 
     yield make
-    for window in opened:
-        window.mpris.close()
+    for service in opened:
+        service.close()
 
 
 def _bus_call(qtbot, address: str, method: str, *args: str) -> str:
@@ -104,7 +104,7 @@ def test_identity_status_and_metadata_of_the_playing_track(
 ):
     first, _second = _tones(store, music_dir)
     (music_dir / "cover.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    window = mpris_window()
+    window, service = mpris_window()
     assert 'string "Tonearm"' in _get(qtbot, bus_address, "org.mpris.MediaPlayer2", "Identity")
     desktop = _get(qtbot, bus_address, "org.mpris.MediaPlayer2", "DesktopEntry")
     assert 'string "tonearm"' in desktop
@@ -112,7 +112,7 @@ def test_identity_status_and_metadata_of_the_playing_track(
 
     window.play_library_row(window.model.row_of_track(first))
     qtbot.waitUntil(window.playback.is_playing, timeout=10_000)
-    qtbot.waitUntil(lambda: bool(window.mpris._art_url), timeout=10_000)
+    qtbot.waitUntil(lambda: bool(service._art_url), timeout=10_000)
     assert 'string "Playing"' in _get(qtbot, bus_address, PLAYER, "PlaybackStatus")
     meta = _get(qtbot, bus_address, PLAYER, "Metadata")
     assert f'object path "/org/tonearm/track/{first}"' in meta
@@ -130,7 +130,7 @@ def test_play_pause_next_and_set_position_drive_the_player(
     qtbot, mpris_window, bus_address, store, music_dir: Path
 ):
     first, second = _tones(store, music_dir)
-    window = mpris_window()
+    window, _service = mpris_window()
     window.play_library_row(window.model.row_of_track(first))
     qtbot.waitUntil(window.playback.is_playing, timeout=10_000)
 
@@ -163,7 +163,7 @@ def test_properties_changed_is_announced_on_track_and_state_changes(
     qtbot, mpris_window, bus_address, store, music_dir: Path
 ):
     first, _second = _tones(store, music_dir)
-    window = mpris_window()
+    window, _service = mpris_window()
     monitor = subprocess.Popen(
         ["dbus-monitor", "--address", bus_address, f"type='signal',path='{PATH}'"],
         stdout=subprocess.PIPE,
@@ -202,8 +202,7 @@ def test_properties_changed_is_announced_on_track_and_state_changes(
 def test_without_a_session_bus_the_player_carries_on(make_window, monkeypatch, tmp_path: Path):
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus-here")
     window = make_window()
-    install_mpris(window)
-    assert not hasattr(window, "mpris")
+    assert install_mpris(window.context) is None
     window.playback.toggle()  # still works
 
 

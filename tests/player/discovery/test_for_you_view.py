@@ -1,4 +1,6 @@
-"""The For you tab: suggestions with their reasons, play / queue / not interested, the source."""
+"""The For you tab: suggestions with their reasons, play / queue / not interested, the source.
+
+No main window: the view gets a fake context that records what it asks to play or queue."""
 
 from __future__ import annotations
 
@@ -10,18 +12,17 @@ from tests.player.discovery_library import make_discovery_library
 from tests.recommender.remote_fakes import FakeServer, respond, valid_answer
 
 
-def _open(qtbot, make_window):
-    window = make_window()
-    install_for_you(window)
-    view = window.for_you_view
+def _open(qtbot, make_app):
+    app = make_app()
+    view = install_for_you(app.ctx)
     with qtbot.waitSignal(view.refreshed, timeout=20_000) as shown:
-        window.show_view(view)
-    return window, view, shown.args[0]
+        app.show_view(view)
+    return app, view, shown.args[0]
 
 
-def test_rows_show_reasons_and_the_local_source(qtbot, make_window, store):
+def test_rows_show_reasons_and_the_local_source(qtbot, make_app, store):
     make_discovery_library(store)
-    _window, view, outcome = _open(qtbot, make_window)
+    _app, view, outcome = _open(qtbot, make_app)
     rows = view.rows()
     assert len(rows) >= 10
     reasons = [r.reasons_label.text() for r in rows]
@@ -32,21 +33,22 @@ def test_rows_show_reasons_and_the_local_source(qtbot, make_window, store):
     assert all({"play", "queue", "dismiss"} == set(r.buttons) for r in rows)
 
 
-def test_play_and_queue_buttons(qtbot, make_window, store):
+def test_play_and_queue_buttons(qtbot, make_app, store):
     make_discovery_library(store)
-    window, view, _ = _open(qtbot, make_window)
+    app, view, _ = _open(qtbot, make_app)
     rows = view.rows()
     rows[1].buttons["queue"].click()
-    assert window.order.queue == [rows[1].rec.track.id]
+    assert app.queued == [[rows[1].rec.track.id]]
     rows[2].buttons["play"].click()
-    assert window.list_context == "for_you"
-    assert window.order.current().track_id == rows[2].rec.track.id
-    assert int(window.order.library[0]) == rows[0].rec.track.id  # the list carries on
+    (played,) = app.played
+    assert played.context == "for_you"
+    assert played.first == rows[2].rec.track.id
+    assert played.track_ids[0] == rows[0].rec.track.id  # the list carries on
 
 
-def test_not_interested_removes_the_row_and_is_remembered(qtbot, make_window, store):
+def test_not_interested_removes_the_row_and_is_remembered(qtbot, make_app, store):
     make_discovery_library(store)
-    _window, view, _ = _open(qtbot, make_window)
+    _app, view, _ = _open(qtbot, make_app)
     first = view.rows()[0].rec.track.id
     with qtbot.waitSignal(view.dismissed, timeout=5000):
         view.rows()[0].buttons["dismiss"].click()
@@ -58,7 +60,7 @@ def test_not_interested_removes_the_row_and_is_remembered(qtbot, make_window, st
 
 
 def test_remote_answer_is_blended_and_discover_items_are_not_playable(
-    qtbot, make_window, store, data_dir
+    qtbot, make_app, store, data_dir
 ):
     ids = make_discovery_library(store)
     artist, title = store.conn.execute(
@@ -70,12 +72,11 @@ def test_remote_answer_is_blended_and_discover_items_are_not_playable(
     ]
     server = FakeServer(respond(200, valid_answer(items)))
     try:
-        window = make_window()
-        enable_remote(window.settings, server.url)
-        install_for_you(window)
-        view = window.for_you_view
+        app = make_app()
+        enable_remote(app.settings, server.url)
+        view = install_for_you(app.ctx)
         with qtbot.waitSignal(view.refreshed, timeout=20_000) as shown:
-            window.show_view(view)
+            app.show_view(view)
         outcome = shown.args[0]
         assert outcome.source == "both" and "blended" in view.source_label.text()
         rows = view.rows()
@@ -86,13 +87,13 @@ def test_remote_answer_is_blended_and_discover_items_are_not_playable(
         assert "Discover" in discover[0].title_label.text()
         assert "Elsewhere" in discover[0].title_label.text()
         body = server.requests[0].partition(b"\r\n\r\n")[2]
-        assert json.loads(body)["user_id"] == window.settings.remote_user_id
+        assert json.loads(body)["user_id"] == app.settings.remote_user_id
     finally:
         server.stop()
 
 
-def test_remote_is_off_by_default_and_nothing_is_sent(qtbot, make_window, store):
+def test_remote_is_off_by_default_and_nothing_is_sent(qtbot, make_app, store):
     make_discovery_library(store, history=False)
-    window, _view, outcome = _open(qtbot, make_window)
-    assert not window.settings.remote_enabled
+    app, _view, outcome = _open(qtbot, make_app)
+    assert not app.settings.remote_enabled
     assert outcome.source == "local" and outcome.reason == "remote recommendations are off"

@@ -17,18 +17,17 @@ from tests.player.widgets.test_track_menu import _actions
 
 def _window(make_window):
     window = make_window()
-    install_track_discovery(window)
-    return window
+    return window, install_track_discovery(window.context)
 
 
 def test_more_like_this_lists_sound_neighbours_in_a_playable_panel(qtbot, make_window, store):
     ids = make_discovery_library(store)
-    window = _window(make_window)
+    window, discovery = _window(make_window)
     seed = ids[30]
     row = window.model.row_of_track(seed)
     actions = _actions(window.library_menu([row]))
     assert {"More like this", "Start radio", "Make playlist from this…"} <= set(actions)
-    panel = window.similar_panel
+    panel = discovery.similar_panel
     with qtbot.waitSignal(panel.shown, timeout=10_000) as shown:
         actions["More like this"].trigger()
     assert panel.isVisible()
@@ -45,8 +44,8 @@ def test_more_like_this_lists_sound_neighbours_in_a_playable_panel(qtbot, make_w
 
 def test_more_like_this_explains_when_there_are_no_embeddings(qtbot, make_window, store):
     ids = make_discovery_library(store, embeddings=False)
-    window = _window(make_window)
-    panel = window.similar_panel
+    _win, discovery = _window(make_window)
+    panel = discovery.similar_panel
     with qtbot.waitSignal(panel.shown, timeout=10_000):
         panel.show_for(ids[0])
     assert panel.track_ids() == []
@@ -73,8 +72,8 @@ def test_radio_refills_before_it_runs_dry_heeds_skips_and_records_radio_plays(
     qtbot, make_window, store, music_dir
 ):
     ids = _radio_library(store, music_dir)
-    window = _window(make_window)
-    radio = window.radio
+    window, discovery = _window(make_window)
+    radio = discovery.radio
     radio.batch, radio.low_water = 3, 2
     with qtbot.waitSignal(radio.started, timeout=10_000):
         _actions(window.library_menu([window.model.row_of_track(ids[5])]))["Start radio"].trigger()
@@ -84,7 +83,7 @@ def test_radio_refills_before_it_runs_dry_heeds_skips_and_records_radio_plays(
     qtbot.waitUntil(lambda: window.playback.position_ms() > 300, timeout=10_000)
 
     recorded = []
-    window.playRecorded.connect(recorded.append)
+    window.events.playsRecorded.connect(lambda change: recorded.extend(change.plays))
     for _ in range(5):  # skip through more than the first batch
         before = window.playback.track.id
         with qtbot.waitSignal(radio.refilled, timeout=10_000):
@@ -104,7 +103,7 @@ def test_radio_refills_before_it_runs_dry_heeds_skips_and_records_radio_plays(
 
 def test_make_playlist_previews_a_flow_and_saves_it(qtbot, make_window, store):
     ids = make_discovery_library(store)
-    window = _window(make_window)
+    window, _discovery = _window(make_window)
     seed = ids[40]
     action = _actions(window.library_menu([window.model.row_of_track(seed)]))
     action["Make playlist from this…"].trigger()

@@ -1,4 +1,6 @@
-"""The Sound map tab: a note without embeddings, the same map every time, click and rubber band."""
+"""The Sound map tab: a note without embeddings, the same map every time, click and rubber band.
+
+No main window: a fake context records what the view asks to play and the messages it gives."""
 
 from __future__ import annotations
 
@@ -13,13 +15,12 @@ from tests.library_factory import insert_library
 from tests.recommender.history_factory import add_embeddings
 
 
-def _open(qtbot, make_window):
-    window = make_window()
-    view = install_sound_map(window)
-    window.resize(1100, 760)
+def _open(qtbot, make_app):
+    app = make_app()  # its host widget is 1100 x 760
+    view = install_sound_map(app.ctx)
     with qtbot.waitSignal(view.loaded, timeout=10_000):
-        window.show_view(view)
-    return window, view
+        app.show_view(view)
+    return app, view
 
 
 @pytest.fixture
@@ -32,16 +33,16 @@ def analysed(store):
     return ids
 
 
-def test_without_embeddings_the_tab_says_why_it_is_empty(qtbot, make_window, store):
+def test_without_embeddings_the_tab_says_why_it_is_empty(qtbot, make_app, store):
     insert_library(store, 30)
-    _window, view = _open(qtbot, make_window)
+    _app, view = _open(qtbot, make_app)
     assert view.pages.currentWidget() is view.note
     assert view.note.text() == NO_EMBEDDINGS and "analysed" in view.note.text()
 
 
-def test_the_map_is_identical_between_runs_and_coloured_by_mix(qtbot, make_window, analysed):
-    _w1, first = _open(qtbot, make_window)
-    _w2, second = _open(qtbot, make_window)
+def test_the_map_is_identical_between_runs_and_coloured_by_mix(qtbot, make_app, analysed):
+    _a1, first = _open(qtbot, make_app)
+    _a2, second = _open(qtbot, make_app)
     assert first.pages.currentWidget() is first.canvas
     assert first.map.track_ids.tolist() == analysed
     assert np.array_equal(first.canvas.xy, second.canvas.xy)
@@ -51,26 +52,26 @@ def test_the_map_is_identical_between_runs_and_coloured_by_mix(qtbot, make_windo
     assert not first.canvas.grab().toImage().isNull()
 
 
-def test_clicking_a_point_plays_that_track(qtbot, make_window, analysed, monkeypatch):
-    window, view = _open(qtbot, make_window)
+def test_clicking_a_point_plays_that_track(qtbot, make_app, analysed):
+    app, view = _open(qtbot, make_app)
     canvas = view.canvas
     px = canvas.to_widget(canvas.xy)
     gaps = np.linalg.norm(px[:, None, :] - px[None, :, :], axis=2)
     np.fill_diagonal(gaps, np.inf)
     loneliest = int(np.argmax(gaps.min(axis=1)))  # no neighbour can steal the click
-    calls = []
-    monkeypatch.setattr(window, "play_list", lambda ids, i, context: calls.append((ids, context)))
     x, y = px[loneliest]
     qtbot.mouseMove(canvas, QPoint(round(x), round(y)))
     assert canvas.hover == loneliest
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(round(x), round(y)))
-    assert calls == [([view.track_id(loneliest)], "sound_map")]
+    assert [(p.track_ids, p.context) for p in app.played] == [
+        ([view.track_id(loneliest)], "sound_map")
+    ]
 
 
 def test_a_rubber_band_makes_a_playlist_of_exactly_the_points_inside(
-    qtbot, make_window, analysed, store
+    qtbot, make_app, analysed, store
 ):
-    window, view = _open(qtbot, make_window)
+    app, view = _open(qtbot, make_app)
     canvas = view.canvas
     px = canvas.to_widget(canvas.xy)
     centre = px[0]  # around one cluster, so some points are inside and some not
@@ -88,24 +89,21 @@ def test_a_rubber_band_makes_a_playlist_of_exactly_the_points_inside(
     assert view.selection_bar.isVisibleTo(view) and f"{len(expected)} tracks" in (
         view.selection_label.text()
     )
-    view.save_selection("Picked on the map")
-    saved = f"Saved {len(expected)} tracks"
-    qtbot.waitUntil(
-        lambda: window.statusBar().currentMessage().startswith(saved)
-    )  # after the write
+    with qtbot.waitSignal(app.ctx.events.playlistsChanged, timeout=5000) as changed:
+        view.save_selection("Picked on the map")
+    assert app.last_message.startswith(f"Saved {len(expected)} tracks")  # after the write
     (info,) = list_playlists(store)
+    assert changed.args[0].playlist_ids == {info.id}
     assert info.name == "Picked on the map"
     assert sorted(playlist_track_ids(store, info.id)) == expected
 
 
-def test_a_radio_starts_from_the_selection(qtbot, make_window, analysed, monkeypatch):
-    window, view = _open(qtbot, make_window)
+def test_a_radio_starts_from_the_selection(qtbot, make_app, analysed):
+    app, view = _open(qtbot, make_app)
     canvas = view.canvas
     canvas.set_selection(np.arange(0, 150, 10))
-    calls = []
-    monkeypatch.setattr(window, "play_list", lambda ids, i, context: calls.append((ids, context)))
     view.radio_from_selection()
-    qtbot.waitUntil(lambda: bool(calls), timeout=20_000)
-    ((ids, context),) = calls
+    qtbot.waitUntil(lambda: bool(app.played), timeout=20_000)
+    ((ids, context),) = [(p.track_ids, p.context) for p in app.played]
     assert context == "radio" and len(ids) == 50 and len(set(ids)) == 50
     assert set(ids) <= set(analysed)

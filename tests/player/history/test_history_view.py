@@ -1,4 +1,7 @@
-"""The History tab: skip marks, top artists, plays per day, and a refresh when a play lands."""
+"""The History tab: skip marks, top artists, plays per day, and a refresh when a play lands.
+
+No main window: the view gets a fake context; a play is written as the window's writer does,
+then announced on the context's events."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import datetime as dt
 import time
 
 from player.history.history_view import SKIP_MARK, install_history
-from player.playback.decks import FinishedPlay
+from recommender.history.plays import record_play
 from tests.recommender.history_factory import DAY_S, add_session, add_tracks
 
 NOON = dt.datetime.combine(dt.date.today(), dt.time(12)).timestamp()
@@ -16,21 +19,21 @@ def _column(tree, col: int) -> list[str]:
     return [tree.topLevelItem(i).text(col) for i in range(tree.topLevelItemCount())]
 
 
-def _open(qtbot, make_window):
-    window = make_window()
-    view = install_history(window)
+def _open(qtbot, make_app):
+    app = make_app()
+    view = install_history(app.ctx)
     with qtbot.waitSignal(view.refreshed, timeout=5000):
-        window.show_view(view)
-    return window, view
+        app.show_view(view)
+    return app, view
 
 
-def test_recent_plays_show_skip_marks_and_top_artists(qtbot, make_window, store):
+def test_recent_plays_show_skip_marks_and_top_artists(qtbot, make_app, store):
     a1, a2, b1, c1 = add_tracks(
         store, [("Alma Reyes", "Tide"), ("Alma Reyes", "Salt"), ("Bo Lind", "Fog"), ("Cy", "Hum")]
     )
     add_session(store, [a1, b1, a2, a1, a1], NOON - 3 * DAY_S)
     add_session(store, [c1, c1, c1, b1], NOON - DAY_S, skipped={c1})
-    _window, view = _open(qtbot, make_window)
+    _app, view = _open(qtbot, make_app)
     tracks, marks = _column(view.recent, 1), _column(view.recent, 3)
     assert tracks[0] == "Bo Lind – Fog" and marks[0] == ""
     assert tracks[1:4] == ["Cy – Hum"] * 3 and marks[1:4] == [SKIP_MARK] * 3
@@ -42,22 +45,25 @@ def test_recent_plays_show_skip_marks_and_top_artists(qtbot, make_window, store)
     assert "9 plays, 3 skipped" in view.summary.text()
 
 
-def test_a_recorded_play_appears_without_reopening(qtbot, make_window, store):
+def test_a_recorded_play_appears_without_reopening(qtbot, make_app, store):
     (tid,) = add_tracks(store, [("Nadia Kestrel", "Static Bloom")])
-    window, view = _open(qtbot, make_window)
+    app, view = _open(qtbot, make_app)
     assert view.recent.topLevelItemCount() == 0 and "Nothing played" in view.summary.text()
+    play = record_play(
+        store, tid, 12.0, started_at=time.time() - 12, duration=200.0, completed=False
+    )
     with qtbot.waitSignal(view.refreshed, timeout=5000):
-        window._record_play(FinishedPlay(tid, 12.0, 200.0, False, "library", time.time() - 12))
+        app.ctx.events.play_recorded(play)
     assert _column(view.recent, 1) == ["Nadia Kestrel – Static Bloom"]
     assert _column(view.recent, 3) == [SKIP_MARK]
     assert view.chart.days[-1].plays == 1 and view.chart.days[-1].skips == 1
     assert _column(view.artists, 0) == []  # a skip is no vote for the artist
 
 
-def test_chart_paints_and_names_the_day_under_the_pointer(qtbot, make_window, store):
+def test_chart_paints_and_names_the_day_under_the_pointer(qtbot, make_app, store):
     ids = add_tracks(store, [("A", "1"), ("B", "2")])
     add_session(store, ids, NOON - 2 * DAY_S)
-    _window, view = _open(qtbot, make_window)
+    _app, view = _open(qtbot, make_app)
     view.period.setCurrentIndex(0)  # last 7 days
     qtbot.waitUntil(lambda: len(view.chart.days) == 7)
     image = view.chart.grab().toImage()

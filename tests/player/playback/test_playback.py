@@ -20,9 +20,9 @@ def test_stopping_early_records_a_skip_with_the_seconds_heard(qtbot, make_window
     window.play_library_row(window.model.row_of_track(tid))
     qtbot.waitUntil(lambda: window.playback.position_ms() >= 1200, timeout=10_000)
     heard_s = window.playback.position_ms() / 1000
-    with qtbot.waitSignal(window.playRecorded, timeout=5000) as rec:
+    with qtbot.waitSignal(window.events.playsRecorded, timeout=5000) as rec:
         window.playback.stop()
-    play = rec.args[0]
+    (play,) = rec.args[0].plays
     assert play.track_id == tid
     assert abs(play.seconds_played - heard_s) < 0.6
     assert play.skipped and not play.completed
@@ -40,9 +40,9 @@ def test_a_track_played_to_the_end_is_completed_and_the_next_follows(
     second = _tone(store, music_dir, "b", 3.0, title="B", tracknumber=2)
     window = make_window()
     window.play_library_row(window.model.row_of_track(first))
-    with qtbot.waitSignal(window.playRecorded, timeout=10_000) as rec:
+    with qtbot.waitSignal(window.events.playsRecorded, timeout=10_000) as rec:
         pass
-    play = rec.args[0]
+    (play,) = rec.args[0].plays
     assert (play.track_id, play.completed, play.skipped) == (first, True, False)
     assert 1.2 <= play.seconds_played <= 1.5
     qtbot.waitUntil(lambda: window.playback.track is not None, timeout=5000)

@@ -19,16 +19,16 @@ def test_remote_is_off_by_default_and_nothing_is_sent(qtbot, make_window, store)
     server = FakeServer(respond(200, valid_answer()))
     try:
         window = make_window()
-        install_remote_settings(window)
-        install_for_you(window)
+        install_remote_settings(window.context)
+        for_you = install_for_you(window.context)
         dialog, section = _section(window)
         assert not section.enabled.isChecked() and not section.share.isChecked()
         section.endpoint.setText(server.url)  # an address alone does not switch it on
         dialog.accept()
         assert not window.settings.remote_enabled
         assert Settings.load(window.data_dir).remote_enabled is False
-        with qtbot.waitSignal(window.for_you_view.refreshed, timeout=20_000) as shown:
-            window.show_view(window.for_you_view)
+        with qtbot.waitSignal(for_you.refreshed, timeout=20_000) as shown:
+            window.show_view(for_you)
         assert shown.args[0].source == "local" and server.requests == []
     finally:
         server.stop()
@@ -39,8 +39,8 @@ def test_preview_is_exactly_the_request_the_client_sends(qtbot, make_window, sto
     server = FakeServer(respond(200, valid_answer()))
     try:
         window = make_window()
-        install_remote_settings(window)
-        install_for_you(window)
+        install_remote_settings(window.context)
+        for_you = install_for_you(window.context)
         dialog, section = _section(window)
         section.enabled.setChecked(True)
         section.endpoint.setText(server.url)
@@ -54,8 +54,8 @@ def test_preview_is_exactly_the_request_the_client_sends(qtbot, make_window, sto
         dialog.accept()
         assert window.settings.remote_enabled and window.settings.remote_share_history
         assert window.settings.remote_endpoint == server.url
-        with qtbot.waitSignal(window.for_you_view.refreshed, timeout=20_000):
-            window.show_view(window.for_you_view)
+        with qtbot.waitSignal(for_you.refreshed, timeout=20_000):
+            window.show_view(for_you)
         assert len(server.requests) == 1
         assert server.requests[0] == preview.encode()
     finally:
@@ -64,7 +64,7 @@ def test_preview_is_exactly_the_request_the_client_sends(qtbot, make_window, sto
 
 def test_reset_id_and_a_bad_address(qtbot, make_window, store):
     window = make_window()
-    install_remote_settings(window)
+    install_remote_settings(window.context)
     window.settings.remote_user_id = "0" * 32
     dialog, section = _section(window)
     section.reset_id()

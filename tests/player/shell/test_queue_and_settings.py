@@ -79,7 +79,7 @@ def test_settings_dialog_changes_persist(qtbot, make_window, data_dir, tmp_path)
     assert saved.library_folders == [str(tmp_path)]
     assert (saved.replaygain_mode, saved.replaygain_preamp_db) == ("album", -3.5)
     assert saved.analysis_enabled is False and saved.theme == "dark"
-    with qtbot.waitSignal(window.scanFinished, timeout=20_000):
+    with qtbot.waitSignal(window.events.scanFinished, timeout=20_000):
         pass  # a changed folder list rescans
     window.close()
     again = make_window()
@@ -158,9 +158,9 @@ def test_space_toggles_play_and_ctrl_l_locates_the_playing_track(
     qtbot.keyClick(window.table, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert window.search.text() == ""
     assert window.model.track_id(window.table.currentIndex().row()) == tid
-    with qtbot.waitSignal(window.playRecorded, timeout=5000) as rec:
+    with qtbot.waitSignal(window.events.playsRecorded, timeout=5000) as rec:
         window.playback.stop()
-    assert rec.args[0].context == "radio"
+    assert [p.context for p in rec.args[0].plays] == ["radio"]
 
 
 def test_analysis_runs_after_a_scan_in_the_background(
@@ -181,7 +181,7 @@ def test_analysis_runs_after_a_scan_in_the_background(
     make_track(music_dir, "a.ogg", seconds=0.3, title="A")
     window = make_window(analysis=True)
     window.settings.library_folders = [str(music_dir)]
-    with qtbot.waitSignal(window.analysisFinished, timeout=20_000) as done:
+    with qtbot.waitSignal(window.events.analysisFinished, timeout=20_000) as done:
         window.rescan()
     assert done.args[0].embedded == 3
     assert threads and threads[0] != threading.main_thread().name
@@ -192,6 +192,7 @@ def test_missing_model_is_reported_once_and_playing_goes_on(
     qtbot, make_window, music_dir: Path, monkeypatch
 ):
     import recommender.sound.analyze
+    from player.workers.events import JobFailed
     from recommender.core.errors import ModelError
 
     def no_model(store, progress=None, cancel=None, **kw):
@@ -199,8 +200,9 @@ def test_missing_model_is_reported_once_and_playing_goes_on(
 
     monkeypatch.setattr(recommender.sound.analyze, "embed_tracks", no_model)
     window = make_window(analysis=True)
-    with qtbot.waitSignal(window.analysisFinished, timeout=10_000):
+    with qtbot.waitSignal(window.events.analysisFinished, timeout=10_000) as done:
         window.start_analysis()
+    assert isinstance(done.args[0], JobFailed) and "missing" in done.args[0].message
     assert "unavailable" in window.statusBar().currentMessage()
     window.start_analysis()  # not retried in this session
     assert window._analysis_job is None

@@ -16,16 +16,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtNetwork import QLocalServer
 from PySide6.QtWidgets import QApplication
 
+from player.playback.play_files import absolute_paths, play_files
 from player.shell.app import parse_args, run_app
 from player.shell.launcher import _wants_cli
 from player.shell.main_window import MainWindow
-from player.shell.single_instance import (
-    InstanceServer,
-    absolute_paths,
-    open_in_window,
-    send_files,
-    socket_name,
-)
+from player.shell.single_instance import InstanceServer, send_files, socket_name
 from tests.audio_factory import make_track
 
 REPO = Path(__file__).resolve().parents[3]
@@ -37,7 +32,7 @@ def instance(make_window, data_dir: Path):
     window = make_window()
     server = InstanceServer(socket_name(data_dir))
     assert server.listen()
-    server.filesReceived.connect(lambda paths: open_in_window(window, paths))
+    server.filesReceived.connect(lambda paths: play_files(window.context, paths))
     yield window, server
     server.close()
 

@@ -20,7 +20,7 @@ def test_menu_entries_queue_tracks_and_providers_add_theirs(qtbot, make_window, 
     insert_library(store, 40)
     window = make_window()
     seen: list[list[int]] = []
-    window.add_track_menu_provider(
+    window.context.add_track_menu_provider(
         lambda menu, ids: menu.addAction("More like this", lambda: seen.append(ids))
     )
     ids = window.model.track_ids([0, 1])

@@ -1,0 +1,92 @@
+"""What a view or a feature installer may use of the app: a small typed context, not the window.
+
+The main window builds one `ViewContext` and hands it to every feature (For you, playlists,
+history, the sound map, MPRIS, the tray...); tests build one around a plain widget
+(`tests/player/fake_context.py`), so a view is tested without a window. Work goes to `jobs`
+(reads, any number at once) or `writer` (every database write, one at a time and in order);
+discovery work goes to `taste`; data changes arrive on `events`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QWidget
+
+from player.workers.background import JobRunner
+from player.workers.events import LibraryEvents
+from player.workers.taste_worker import TasteWorker
+from recommender.core.settings import Settings
+from recommender.library.store import Store
+
+if TYPE_CHECKING:
+    from player.playback.decks import Playback
+    from player.playback.play_order import PlayOrder
+    from player.settings.dialogs import SettingsDialog
+    from player.widgets.track_menu import TrackActions, TrackMenuProvider
+
+STATUS_MESSAGE_MS = 8000
+
+
+@dataclass(eq=False, kw_only=True)
+class ViewContext:
+    """Services, player controls and extension points, each a plain value or a callable."""
+
+    # --- services -----------------------------------------------------------------------------
+    data_dir: Path
+    store: Store
+    """The GUI thread's connection: single-row reads only; everything else goes to a job."""
+    jobs: JobRunner
+    writer: JobRunner
+    events: LibraryEvents
+    window: QWidget
+    """The top-level widget: parent of dialogs and features, shown or hidden by the tray."""
+    get_settings: Callable[[], Settings]
+    """The settings in force (the settings dialog replaces the object on OK)."""
+    show_message: Callable[..., None]
+    """`show_message(text, timeout_ms=STATUS_MESSAGE_MS)`: a status-bar note."""
+
+    # --- player -------------------------------------------------------------------------------
+    playback: Playback
+    order: PlayOrder
+    play_tracks: Callable[..., None]
+    """`play_tracks(track_ids, index=0, context="playlist")`: play a list from `index`."""
+    list_context: Callable[[], str]
+    """The context of the list playing now ("library", "radio", "playlist:3"...)."""
+    add_to_queue: Callable[[list[int]], None]
+    next_track: Callable[[], None]
+    previous_track: Callable[[], None]
+    set_volume: Callable[[float], None]
+    """Volume 0..1: the setting, the output and the slider together."""
+    track_actions: Callable[[], TrackActions]
+
+    # --- extension points -----------------------------------------------------------------------
+    add_view: Callable[[QWidget, str], int]
+    show_view: Callable[[QWidget], None]
+    add_side_panel: Callable[[QWidget], None]
+    track_menu_providers: list[TrackMenuProvider] = field(default_factory=list)
+    settings_sections: list[Callable[[SettingsDialog], object]] = field(default_factory=list)
+    _taste: TasteWorker | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.get_settings()
+
+    @property
+    def taste(self) -> TasteWorker:
+        """The one worker that owns the taste model, made when a feature first asks."""
+        if self._taste is None:
+            self._taste = TasteWorker(self.data_dir, self.window)
+            self.window.installEventFilter(self._taste)
+        return self._taste
+
+    def add_track_menu_provider(self, provider: TrackMenuProvider) -> None:
+        """Entries added to every track context menu (More like this, Start radio...)."""
+        self.track_menu_providers.append(provider)
+
+    def add_settings_section(self, make: Callable[[SettingsDialog], object]) -> None:
+        """`make(dialog)` runs each time the settings dialog opens, before it shows."""
+        self.settings_sections.append(make)
