@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,10 @@ NO_TRACK = "/org/mpris/MediaPlayer2/TrackList/NoTrack"
 TRACK_PATH_PREFIX = "/org/tonearm/track/"
 SEEK_JUMP_MS = 1500
 """A position step larger than this (or backwards) is a seek, announced with Seeked."""
+SEEK_SETTLE_S = 2.0
+"""After our own seek, position reports from before it landed are not a second seek."""
+LOOP_STATUS = {"off": "None", "one": "Track", "all": "Playlist"}
+"""The app's repeat modes as MPRIS LoopStatus values (and back)."""
 MIME_TYPES = (
     "audio/mpeg", "audio/flac", "audio/x-flac", "audio/ogg", "audio/x-vorbis+ogg", "audio/opus",
     "audio/x-opus+ogg", "audio/wav", "audio/x-wav", "audio/mp4", "audio/aac", "audio/x-m4a",
@@ -179,12 +184,15 @@ class PlayerAdaptor(QDBusAbstractAdaptor):
 
     @Slot()
     def PlayPause(self) -> None:
-        self.service.ctx.playback.toggle()
+        if self.service.ctx.playback.is_playing():
+            self.service.ctx.playback.toggle()
+        else:
+            self.service.play()
 
     @Slot()
     def Play(self) -> None:
         if not self.service.ctx.playback.is_playing():
-            self.service.ctx.playback.toggle()
+            self.service.play()
 
     @Slot()
     def Pause(self) -> None:
@@ -242,16 +250,39 @@ class PlayerAdaptor(QDBusAbstractAdaptor):
     def _can_seek(self) -> bool:
         return self.service.ctx.playback.track is not None
 
+    def _loop_status(self) -> str:
+        return self.service.state()["LoopStatus"]
+
+    def _set_loop_status(self, value: str) -> None:
+        self.service.set_loop_status(value)
+
+    def _shuffle(self) -> bool:
+        return self.service.state()["Shuffle"]
+
+    def _set_shuffle(self, on: bool) -> None:
+        self.service.ctx.set_shuffle(bool(on))
+
+    def _can_go_next(self) -> bool:
+        return self.service.state()["CanGoNext"]
+
+    def _can_go_previous(self) -> bool:
+        return self.service.state()["CanGoPrevious"]
+
+    def _can_play(self) -> bool:
+        return self.service.state()["CanPlay"]
+
     PlaybackStatus = Property(str, _status)
+    LoopStatus = Property(str, _loop_status, _set_loop_status)
+    Shuffle = Property(bool, _shuffle, _set_shuffle)
     Metadata = Property("QVariantMap", _metadata)
     Position = Property("qlonglong", _position)
     Volume = Property(float, _volume, _set_volume)
     Rate = Property(float, _rate, _set_rate)
     MinimumRate = Property(float, _rate)
     MaximumRate = Property(float, _rate)
-    CanGoNext = Property(bool, _true)
-    CanGoPrevious = Property(bool, _true)
-    CanPlay = Property(bool, _true)
+    CanGoNext = Property(bool, _can_go_next)
+    CanGoPrevious = Property(bool, _can_go_previous)
+    CanPlay = Property(bool, _can_play)
     CanPause = Property(bool, _true)
     CanSeek = Property(bool, _can_seek)
     CanControl = Property(bool, _true)
@@ -272,11 +303,15 @@ class MprisService(QObject):
         self._art_url = ""
         self._art_token = 0
         self._last_pos_ms = 0
+        self._seek_target_ms: int | None = None
+        self._seek_at = 0.0
         self._status = self.playback_status()
+        self._state = self.state()
         playback = ctx.playback
         playback.trackChanged.connect(self._track_changed)
         playback.stateChanged.connect(self._state_changed)
         playback.positionChanged.connect(self._position_changed)
+        ctx.order.listeners.append(self._refresh_state)  # repeat, shuffle, queue edits
 
     def register(self) -> bool:
         """Export the object and take the well-known name (another instance's if it is busy)."""
@@ -293,6 +328,8 @@ class MprisService(QObject):
 
     def close(self) -> None:
         """Leave the bus (app quitting, or a test's window closing)."""
+        if self._refresh_state in self.ctx.order.listeners:
+            self.ctx.order.listeners.remove(self._refresh_state)
         if not self.connection_name:
             return
         if self.service_name:
@@ -314,7 +351,48 @@ class MprisService(QObject):
     def metadata(self) -> dict[str, Any]:
         return track_metadata(self.ctx.playback.track, self._art_url)
 
+    def state(self) -> dict[str, Any]:
+        """Loop, shuffle and what the transport can do now, as the MPRIS properties say it.
+        CanGoNext asks the play order what Next would play (repeat all wraps; repeat one does
+        not hold a manual Next); CanPlay is false only when Play would have nothing to play."""
+        order = self.ctx.order
+        current = order.current()
+        upcoming = order.peek_next(automatic=False)
+        return {
+            "LoopStatus": LOOP_STATUS.get(order.repeat, "None"),
+            "Shuffle": bool(order.shuffle),
+            "CanGoNext": upcoming is not None,
+            "CanGoPrevious": bool(order.history) or (current is not None and current.index > 0),
+            "CanPlay": self.ctx.playback.track is not None
+            or current is not None
+            or upcoming is not None,
+        }
+
     # --- commands -------------------------------------------------------------------------
+    def play(self) -> None:
+        """Play; after Stop that restarts the current track, as the spec asks (with nothing
+        loaded and no current track, it starts what comes next, as the app's button does)."""
+        playback = self.ctx.playback
+        choice = self.ctx.order.current()
+        if playback.track is not None or choice is None:
+            playback.toggle()
+            return
+        from recommender.core.errors import TonearmError
+        from recommender.library.tracks import get_track
+
+        try:
+            track = get_track(self.ctx.store, choice.track_id)
+        except TonearmError:
+            playback.toggle()
+            return
+        context = "queue" if choice.source == "queue" else self.ctx.list_context()
+        playback.play_track(track, context)
+
+    def set_loop_status(self, value: str) -> None:
+        modes = {status: mode for mode, status in LOOP_STATUS.items()}
+        if value in modes:
+            self.ctx.set_repeat(modes[value])
+
     def raise_window(self) -> None:
         self.ctx.window.show()
         self.ctx.window.raise_()
@@ -340,6 +418,8 @@ class MprisService(QObject):
         self._seek(position_us // 1000)
 
     def _seek(self, position_ms: int) -> None:
+        # set before seeking: the player may report the new position from inside seek()
+        self._seek_target_ms, self._seek_at = int(position_ms), time.monotonic()
         self.ctx.playback.seek(int(position_ms))
         self._last_pos_ms = int(position_ms)
         self.player.Seeked.emit(int(position_ms) * 1000)
@@ -361,6 +441,7 @@ class MprisService(QObject):
         self._art_url = ""
         self._art_token += 1
         self._last_pos_ms = 0
+        self._seek_target_ms = None
         self._properties_changed(
             {
                 "Metadata": self.metadata(),
@@ -368,6 +449,7 @@ class MprisService(QObject):
                 "CanSeek": track is not None,
             }
         )
+        self._refresh_state()
         if track is None:
             return
         token, cache_dir = self._art_token, self.cache_dir
@@ -385,8 +467,25 @@ class MprisService(QObject):
         status = self.playback_status()
         if status != self._status:
             self._properties_changed({"PlaybackStatus": status})
+        self._refresh_state()
+
+    def _refresh_state(self) -> None:
+        """Announce the loop, shuffle and Can* properties that changed since last time."""
+        state = self.state()
+        changed = {k: v for k, v in state.items() if self._state.get(k) != v}
+        self._state = state
+        if changed:
+            self._properties_changed(changed)
 
     def _position_changed(self, position_ms: int, _duration_ms: int) -> None:
+        if self._seek_target_ms is not None:
+            # our own seek was announced already: wait for the report that shows it landed
+            # (reports from before it would read as a jump back and a second Seeked)
+            landed = abs(position_ms - self._seek_target_ms) <= SEEK_JUMP_MS
+            if landed or time.monotonic() - self._seek_at > SEEK_SETTLE_S:
+                self._seek_target_ms = None
+                self._last_pos_ms = position_ms
+            return
         step = position_ms - self._last_pos_ms
         self._last_pos_ms = position_ms
         if step < 0 or step > SEEK_JUMP_MS:

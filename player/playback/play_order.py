@@ -8,6 +8,7 @@ library list as it was sorted and filtered at that moment, after any queued trac
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,8 @@ class PlayOrder:
     history: list[Choice] = field(default_factory=list)
     _planned: Choice | None = None
     rng: random.Random = field(default_factory=random.Random)
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+    """Called after each change of what plays, what comes next, repeat or shuffle (MPRIS)."""
 
     # --- what is playing -------------------------------------------------------------------
     def current(self) -> Choice | None:
@@ -58,6 +61,7 @@ class PlayOrder:
         self.source = "library"
         self.continue_library = True
         self._planned = None
+        self._changed()
         return self.current()  # type: ignore[return-value]
 
     def start_queue(self, index: int) -> Choice:
@@ -66,6 +70,7 @@ class PlayOrder:
         self.source = "queue"
         self.continue_library = False
         self._planned = None
+        self._changed()
         return self.current()  # type: ignore[return-value]
 
     def jump(self, choice: Choice) -> None:
@@ -76,6 +81,7 @@ class PlayOrder:
             self.library_index = choice.index
         self.source = choice.source
         self._planned = None
+        self._changed()
 
     # --- what comes next -------------------------------------------------------------------
     def peek_next(self, *, automatic: bool = True) -> Choice | None:
@@ -158,6 +164,10 @@ class PlayOrder:
         assert self.library is not None
         return int(self.library[index])
 
+    def _changed(self) -> None:
+        for listener in list(self.listeners):
+            listener()
+
     def _remember(self) -> None:
         cur = self.current()
         if cur is not None:
@@ -172,16 +182,19 @@ class PlayOrder:
             current = current[: after + 1]
         self.library = np.concatenate([current, np.asarray(track_ids, dtype=np.int64)])
         self._planned = None
+        self._changed()
 
     def set_shuffle(self, on: bool) -> None:
         """Shuffle on or off; the next track is decided afresh."""
         self.shuffle = on
         self._planned = None
+        self._changed()
 
     def set_repeat(self, mode: str) -> None:
         """Repeat "off", "all" or "one"; the next track is decided afresh."""
         self.repeat = mode
         self._planned = None
+        self._changed()
 
     def upcoming_library(self) -> int:
         """How many tracks of the library list are still to come after the current one."""
@@ -196,6 +209,7 @@ class PlayOrder:
             self.queue_index += len(track_ids)
         self._planned = None
         self.history = [c for c in self.history if c.source != "queue"]
+        self._changed()
 
     def remove(self, rows: list[int]) -> None:
         for row in sorted(set(rows), reverse=True):
@@ -208,6 +222,7 @@ class PlayOrder:
                     self.source = None
         self._planned = None
         self.history = [c for c in self.history if c.source != "queue"]
+        self._changed()
 
     def move(self, rows: list[int], to: int) -> int:
         """Move rows (any order) before position `to`; returns where the block now starts."""
@@ -227,6 +242,7 @@ class PlayOrder:
             self.queue_index = new_order.index(current_entry)
         self._planned = None
         self.history = [c for c in self.history if c.source != "queue"]
+        self._changed()
         return insert_at
 
     def clear(self) -> None:
@@ -236,3 +252,4 @@ class PlayOrder:
             self.source = None
         self._planned = None
         self.history = [c for c in self.history if c.source != "queue"]
+        self._changed()

@@ -147,6 +147,8 @@ class MainWindow(QMainWindow):
             next_track=self.next_track,
             previous_track=self.previous_track,
             set_volume=self.set_volume,
+            set_shuffle=self.set_shuffle,
+            set_repeat=self.set_repeat,
             track_actions=self.track_actions,
             add_view=self.add_view,
             show_view=self.show_view,
@@ -779,6 +781,15 @@ class MainWindow(QMainWindow):
         """From outside the slider (MPRIS): the setting, the output and the slider."""
         self._volume_changed(volume)
         self.now_playing.set_volume(volume)
+
+    def set_shuffle(self, on: bool) -> None:
+        """From outside the button (MPRIS): the button, and through it the play order."""
+        self.now_playing.shuffle_button.setChecked(on)
+
+    def set_repeat(self, mode: str) -> None:
+        """From outside the button (MPRIS): the button's label and the play order."""
+        self.now_playing.set_repeat(mode)
+        self._set_repeat(mode)
 
     def _set_shuffle(self, on: bool) -> None:
         self.order.set_shuffle(on)

@@ -61,6 +61,10 @@ class ViewContext:
     previous_track: Callable[[], None]
     set_volume: Callable[[float], None]
     """Volume 0..1: the setting, the output and the slider together."""
+    set_shuffle: Callable[[bool], None]
+    """Shuffle on or off: the play order and the button together (MPRIS)."""
+    set_repeat: Callable[[str], None]
+    """Repeat "off", "all" or "one": the play order and the button together (MPRIS)."""
     track_actions: Callable[[], TrackActions]
 
     # --- extension points -----------------------------------------------------------------------

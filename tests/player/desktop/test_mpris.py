@@ -216,3 +216,179 @@ def test_metadata_types_follow_the_spec():
     assert meta["mpris:length"] == 3_000_500_000
     assert meta["xesam:url"] == "file:///m/a%20b.ogg"
     assert track_metadata(None)["mpris:trackid"].path() == NO_TRACK
+
+
+needs_playerctl = pytest.mark.skipif(
+    not all(shutil.which(t) for t in ("dbus-daemon", "dbus-send", "dbus-monitor", "playerctl")),
+    reason="playerctl / dbus not installed (Debian packages: playerctl, dbus)",
+)
+
+
+def _playerctl(qtbot, *args: str) -> str:
+    """playerctl (a real MPRIS client, GDBus underneath) against our bus, from a thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        future = pool.submit(
+            subprocess.run,
+            ["playerctl", "--player=tonearm", *args],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        qtbot.waitUntil(future.done, timeout=25_000)
+    result = future.result()
+    assert result.returncode == 0, f"playerctl {' '.join(args)}: {result.stderr}"
+    return result.stdout.strip()
+
+
+class _Monitor:
+    """dbus-monitor on our object's signals, its lines collected by a thread."""
+
+    def __init__(self, qtbot, address: str) -> None:
+        self.process = subprocess.Popen(
+            ["dbus-monitor", "--address", address, f"type='signal',path='{PATH}'"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read)
+        self.reader.start()
+        qtbot.waitUntil(lambda: bool(self.lines), timeout=10_000)  # it says when it listens
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.reader.join(5)
+
+
+@needs_playerctl
+def test_playerctl_stop_then_play_restarts_the_current_track(
+    qtbot, mpris_window, bus_address, store, music_dir: Path
+):
+    first, _second = _tones(store, music_dir)
+    window, _service = mpris_window()
+    window.play_library_row(window.model.row_of_track(first))
+    qtbot.waitUntil(window.playback.is_playing, timeout=10_000)
+    assert _playerctl(qtbot, "status") == "Playing"
+    _playerctl(qtbot, "stop")
+    qtbot.waitUntil(lambda: window.playback.track is None, timeout=5000)
+    assert _playerctl(qtbot, "status") == "Stopped"
+    _playerctl(qtbot, "play")
+    qtbot.waitUntil(window.playback.is_playing, timeout=10_000)
+    assert window.playback.track.id == first  # not the next one
+    _playerctl(qtbot, "stop")
+    qtbot.waitUntil(lambda: window.playback.track is None, timeout=5000)
+    _playerctl(qtbot, "play-pause")
+    qtbot.waitUntil(window.playback.is_playing, timeout=10_000)
+    assert window.playback.track.id == first
+
+
+@needs_playerctl
+def test_playerctl_sets_loop_and_shuffle_and_hears_the_app_change_them(
+    qtbot, mpris_window, bus_address, store, music_dir: Path
+):
+    _tones(store, music_dir)
+    window, _service = mpris_window()
+    assert _playerctl(qtbot, "loop") == "None"
+    assert _playerctl(qtbot, "shuffle") == "Off"
+
+    _playerctl(qtbot, "loop", "Playlist")
+    qtbot.waitUntil(lambda: window.order.repeat == "all", timeout=5000)
+    assert window.now_playing.repeat_button.text() == "Repeat: all"
+    _playerctl(qtbot, "loop", "Track")
+    qtbot.waitUntil(lambda: window.order.repeat == "one", timeout=5000)
+    assert _playerctl(qtbot, "loop") == "Track"
+    _playerctl(qtbot, "shuffle", "On")
+    qtbot.waitUntil(lambda: window.order.shuffle, timeout=5000)
+    assert window.now_playing.shuffle_button.isChecked()
+    assert _playerctl(qtbot, "shuffle") == "On"
+
+    monitor = _Monitor(qtbot, bus_address)
+    try:
+        window.now_playing.repeat_button.click()  # one -> off, as the user clicks it
+        window.now_playing.shuffle_button.click()
+        qtbot.waitUntil(
+            lambda: all(f'string "{name}"' in monitor.text() for name in ("LoopStatus", "Shuffle")),
+            timeout=10_000,
+        )
+    finally:
+        monitor.close()
+    text = monitor.text()
+    assert 'string "LoopStatus"\n         variant             string "None"' in text
+    assert 'string "Shuffle"\n         variant             boolean false' in text
+    assert window.order.repeat == "off" and not window.order.shuffle
+    assert _playerctl(qtbot, "loop") == "None"
+    assert _playerctl(qtbot, "shuffle") == "Off"
+
+
+@needs_playerctl
+def test_can_go_next_is_false_on_the_last_track_unless_repeating(
+    qtbot, mpris_window, bus_address, store, music_dir: Path
+):
+    first, second = _tones(store, music_dir)
+    window, _service = mpris_window()
+    window.play_library_row(window.model.row_of_track(second))
+    qtbot.waitUntil(window.playback.is_playing, timeout=10_000)
+    assert "boolean false" in _get(qtbot, bus_address, PLAYER, "CanGoNext")
+    assert "boolean true" in _get(qtbot, bus_address, PLAYER, "CanGoPrevious")
+    _playerctl(qtbot, "loop", "Playlist")
+    qtbot.waitUntil(lambda: window.order.repeat == "all", timeout=5000)
+    assert "boolean true" in _get(qtbot, bus_address, PLAYER, "CanGoNext")
+    with qtbot.waitSignal(window.playback.trackChanged, timeout=10_000):
+        _playerctl(qtbot, "next")
+    assert window.playback.track.id == first  # wrapped round
+    _playerctl(qtbot, "loop", "Track")  # repeat one holds the track, not a manual Next
+    qtbot.waitUntil(lambda: window.order.repeat == "one", timeout=5000)
+    assert "boolean true" in _get(qtbot, bus_address, PLAYER, "CanGoNext")
+
+
+@needs_playerctl
+def test_can_play_is_false_with_nothing_to_play(qtbot, mpris_window, bus_address):
+    mpris_window()  # an empty library, an empty queue
+    assert "boolean false" in _get(qtbot, bus_address, PLAYER, "CanPlay")
+    assert "boolean false" in _get(qtbot, bus_address, PLAYER, "CanGoNext")
+
+
+@needs_playerctl
+def test_each_seek_sends_seeked_once(qtbot, mpris_window, bus_address, store, music_dir: Path):
+    first, _second = _tones(store, music_dir)
+    window, _service = mpris_window()
+    window.play_library_row(window.model.row_of_track(first))
+    qtbot.waitUntil(lambda: window.playback.position_ms() > 300, timeout=10_000)
+    monitor = _Monitor(qtbot, bus_address)
+    try:
+        _playerctl(qtbot, "position", "3")  # SetPosition
+        qtbot.waitUntil(lambda: window.playback.position_ms() >= 3600, timeout=10_000)
+        assert monitor.text().count("member=Seeked") == 1
+        _playerctl(qtbot, "position", "2-")  # Seek, relative
+        qtbot.waitUntil(lambda: monitor.text().count("member=Seeked") == 2, timeout=5000)
+        start = window.playback.position_ms()
+        qtbot.waitUntil(lambda: window.playback.position_ms() >= start + 700, timeout=10_000)
+    finally:
+        monitor.close()
+    assert monitor.text().count("member=Seeked") == 2
+    assert "int64 3000000" in monitor.text()
+
+
+@needs_playerctl
+@pytest.mark.xfail(
+    strict=True,
+    reason="PySide6 turns a Python int under 2**31 inside a QVariantMap into int32 and offers "
+    "no way to build an int64 there (QDBusArgument << int writes uint16): fixing this needs "
+    "a D-Bus binding that marshals by signature",
+)
+def test_playerctl_reads_the_length_as_int64(
+    qtbot, mpris_window, bus_address, store, music_dir: Path
+):
+    first, _second = _tones(store, music_dir)
+    window, _service = mpris_window()
+    window.play_library_row(window.model.row_of_track(first))
+    qtbot.waitUntil(window.playback.is_playing, timeout=10_000)
+    assert _playerctl(qtbot, "metadata", "mpris:length") == "6000000"
+    meta = _get(qtbot, bus_address, PLAYER, "Metadata")
+    assert 'string "mpris:length"\n            variant                int64 6000000' in meta
