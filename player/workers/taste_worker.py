@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QObject
 from player.workers.background import Job, JobRunner
 from recommender.discovery.taste_model import TasteModel, load_taste_model
 from recommender.library.store import Store
-from recommender.sound.similarity import SimilarityIndex, load_index
+from recommender.sound.similarity import SimilarityIndex, embeddings_signature, load_index
 
 SHUTDOWN_WAIT_MS = 5000
 TasteJob = Callable[[Store, "TasteWorker"], Any]
@@ -57,9 +57,7 @@ class TasteWorker(QObject):
 
     def similarity_index(self, store: Store) -> SimilarityIndex:
         """The sound index (NotFoundError while there are no embeddings), reloaded on change."""
-        signature = store.conn.execute(
-            "SELECT count(*), max(created_at) FROM embeddings"
-        ).fetchone()
+        signature = embeddings_signature(store)
         if self._index is None or signature != self._index_signature:
             self._index = load_index(store)
             self._index_signature = signature

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from recommender.core.progress import CancelCheck, never_cancel
 from recommender.library.scan import scan_files
-from recommender.library.store import Store, path_to_db
+from recommender.library.store import Store
 from recommender.library.tags import AUDIO_EXTENSIONS
+from recommender.library.tracks import present_ids_by_path
 from recommender.library.walk import walk_audio_files
 
 
@@ -74,11 +75,4 @@ def open_files(
 
 def _known_ids(store: Store, paths: list[str]) -> dict[str, int]:
     """Present (not missing) tracks by path."""
-    out: dict[str, int] = {}
-    for path in paths:
-        row = store.conn.execute(
-            "SELECT id FROM tracks WHERE path = ? AND missing = 0", (path_to_db(path),)
-        ).fetchone()
-        if row is not None:
-            out[path] = int(row[0])
-    return out
+    return present_ids_by_path(store, paths)

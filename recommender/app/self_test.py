@@ -131,12 +131,13 @@ def step_generate(state: SelfTestState) -> str:
 def step_scan(state: SelfTestState) -> str:
     from recommender.app.library_update import update_library
     from recommender.library.store import open_store
+    from recommender.library.tracks import distinct_artists
 
     state.store = store = open_store(state.data_dir)
     summary = update_library(store, [str(state.music_dir)], workers=1)
     if summary.added != len(state.files) or summary.errors:
         raise RuntimeError(f"expected {len(state.files)} new files: {summary.describe()}")
-    artists = {r[0] for r in store.conn.execute("SELECT DISTINCT artist FROM tracks")}
+    artists = distinct_artists(store)
     if artists != {artist for artist, _ in ARTISTS}:
         raise RuntimeError(f"tags not read back: artists {sorted(map(str, artists))}")
     return f"{summary.added} added, tags read back"
@@ -166,12 +167,12 @@ def step_analyze(state: SelfTestState) -> str:
 
 def step_history(state: SelfTestState) -> str:
     from recommender.history.plays import record_play
+    from recommender.library.tracks import tracks_by_artist
 
     started = time.time() - 3600
 
     def ids_of(artist: str) -> list[int]:
-        rows = state.store.conn.execute("SELECT id FROM tracks WHERE artist = ?", (artist,))
-        return [r[0] for r in rows]
+        return [t.id for t in tracks_by_artist(state.store, artist)]
 
     liked, skipped = ids_of(ARTISTS[0][0]), ids_of(ARTISTS[1][0])
     for n, track_id in enumerate(liked * 2):

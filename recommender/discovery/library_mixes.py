@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from recommender.discovery.mixes import MIX_COUNT, build_mixes
 from recommender.discovery.taste_model import TasteModel
 from recommender.library.store import Store
+from recommender.library.tracks import display_names as track_display_names
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,7 @@ class MixTile:
 
 def display_names(store: Store, model: TasteModel) -> tuple[list[str], list[str]]:
     """(artists, titles) to show for each model row; the artist falls back to the album artist."""
-    names = {
-        r[0]: (r[1] or "", r[2] or "")
-        for r in store.conn.execute(
-            "SELECT id, coalesce(artist, albumartist), title FROM tracks WHERE missing = 0"
-        )
-    }
+    names = track_display_names(store)
     pairs = [names.get(int(t), ("", "")) for t in model.track_ids.tolist()]
     return [a for a, _ in pairs], [t for _, t in pairs]
 

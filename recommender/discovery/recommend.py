@@ -11,7 +11,6 @@ repeatedly of late, nothing played in the last days.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from recommender.discovery.item_cf import PlayArrays
 from recommender.discovery.recommendation import SOURCE_LOCAL, Recommendation
 from recommender.discovery.taste_model import REPEATED_SKIPS, TasteModel, load_taste_model
+from recommender.history.plays import dismiss_track, undismiss_track
 from recommender.library.store import Store
 
 PROFILE_PLAYS = 300
@@ -258,13 +258,9 @@ def recommend(
 def dismiss(store: Store, track_id: int, *, undo: bool = False) -> None:
     """ "Not for me": never suggest this track again (or, with `undo`, allow it again)."""
     if undo:
-        store.conn.execute("DELETE FROM dismissed WHERE track_id = ?", (track_id,))
-        return
-    store.conn.execute(
-        "INSERT INTO dismissed(track_id, at) VALUES (?, ?) "
-        "ON CONFLICT(track_id) DO UPDATE SET at = excluded.at",
-        (track_id, time.time()),
-    )
+        undismiss_track(store, track_id)
+    else:
+        dismiss_track(store, track_id)
 
 
 def _played_recently(model: TasteModel) -> np.ndarray:

@@ -110,3 +110,58 @@ def history_stats(store: Store) -> dict[str, object]:
         "top_artists": [{"artist": t.artist, "plays": t.plays} for t in top],
         "unmatched_listens": unmatched,
     }
+
+
+def dismiss_track(store: Store, track_id: int) -> None:
+    """ "Not for me": remember it so that nothing suggests it again."""
+    store.conn.execute(
+        "INSERT INTO dismissed(track_id, at) VALUES (?, ?) "
+        "ON CONFLICT(track_id) DO UPDATE SET at = excluded.at",
+        (track_id, time.time()),
+    )
+
+
+def undismiss_track(store: Store, track_id: int) -> None:
+    store.conn.execute("DELETE FROM dismissed WHERE track_id = ?", (track_id,))
+
+
+def dismissed_ids(store: Store) -> set[int]:
+    return {r[0] for r in store.conn.execute("SELECT track_id FROM dismissed")}
+
+
+def most_played_ids(store: Store, n: int) -> list[int]:
+    """Present tracks by how often they were played without a skip, most first."""
+    return [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT t.id FROM tracks t WHERE t.missing = 0 ORDER BY (SELECT COUNT(*) FROM plays p "
+            "WHERE p.track_id = t.id AND p.skipped = 0) DESC, t.id LIMIT ?",
+            (n,),
+        )
+    ]
+
+
+def favourite_track_ids(store: Store, since: float, n: int) -> list[int]:
+    """Tracks played more than skipped since `since`, most played (then latest) first."""
+    return [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT p.track_id, SUM(CASE WHEN p.skipped THEN -1 ELSE 1 END) AS weight, "
+            "MAX(p.started_at) AS last FROM plays p JOIN tracks t ON t.id = p.track_id "
+            "WHERE p.started_at >= ? AND t.missing = 0 GROUP BY p.track_id HAVING weight > 0 "
+            "ORDER BY weight DESC, last DESC LIMIT ?",
+            (since, n),
+        )
+    ]
+
+
+def latest_listens(store: Store, n: int) -> list[tuple[int, int]]:
+    """(track id, start time in whole seconds) of the latest plays, newest first."""
+    return [
+        (r[0], int(r[1]))
+        for r in store.conn.execute(
+            "SELECT track_id, CAST(started_at AS INTEGER) FROM plays "
+            "ORDER BY started_at DESC LIMIT ?",
+            (n,),
+        )
+    ]

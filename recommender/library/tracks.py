@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from recommender.core.errors import NotFoundError
 from recommender.library.fields import TRACK_COLUMNS, Track
-from recommender.library.query import compile_query, same_text
+from recommender.library.query import compile_query, fold, same_text
 from recommender.library.store import Store, path_from_db, path_to_db
 
 _SELECT = "SELECT " + ", ".join(TRACK_COLUMNS) + " FROM tracks"
@@ -103,3 +103,55 @@ def tracks_on_album(store: Store, name: str) -> list[Track]:
         f" WHERE missing = 0 AND {same_text('album')} ORDER BY discnumber, tracknumber, id"
     )
     return [track_from_row(r) for r in store.conn.execute(sql, (name,))]
+
+
+def track_by_mbid(store: Store, mbid: str) -> Track | None:
+    """The first present track tagged with this MusicBrainz recording id."""
+    row = store.conn.execute(
+        _SELECT + " WHERE mb_recording_id = ? AND missing = 0 ORDER BY id LIMIT 1", (mbid,)
+    ).fetchone()
+    return track_from_row(row) if row else None
+
+
+def tracks_with_artist_word(store: Store, word: str) -> list[Track]:
+    """Present tracks whose artist contains `word` (folded as searches are): a cheap prefilter."""
+    sql = _SELECT + " WHERE missing = 0 AND instr(tonearm_fold(artist), ?) > 0"
+    return [track_from_row(r) for r in store.conn.execute(sql, (fold(word),))]
+
+
+def present_ids_by_path(store: Store, paths: Iterable[str]) -> dict[str, int]:
+    """Ids of the present (not missing) tracks at these paths."""
+    out: dict[str, int] = {}
+    for path in paths:
+        row = store.conn.execute(
+            "SELECT id FROM tracks WHERE path = ? AND missing = 0", (path_to_db(path),)
+        ).fetchone()
+        if row is not None:
+            out[path] = int(row[0])
+    return out
+
+
+def display_names(store: Store) -> dict[int, tuple[str, str]]:
+    """Per present track: (artist, else album artist, else ""; title or "")."""
+    return {
+        r[0]: (r[1] or "", r[2] or "")
+        for r in store.conn.execute(
+            "SELECT id, coalesce(artist, albumartist), title FROM tracks WHERE missing = 0"
+        )
+    }
+
+
+def distinct_artists(store: Store) -> set[str | None]:
+    return {r[0] for r in store.conn.execute("SELECT DISTINCT artist FROM tracks")}
+
+
+def common_genres(store: Store, n: int = 20) -> list[str]:
+    """The library's most common genre tags, most common first."""
+    return [
+        r[0]
+        for r in store.conn.execute(
+            "SELECT genre FROM tracks WHERE genre IS NOT NULL AND missing = 0 "
+            "GROUP BY genre ORDER BY COUNT(*) DESC LIMIT ?",
+            (n,),
+        )
+    ]

@@ -28,8 +28,9 @@ import httpx
 from recommender import __version__
 from recommender.core.errors import RemoteError
 from recommender.core.settings import Settings
+from recommender.history.plays import favourite_track_ids, latest_listens
 from recommender.library.store import Store
-from recommender.library.tracks import Track, get_tracks
+from recommender.library.tracks import Track, common_genres, get_tracks
 from recommender.remote.protocol import (
     HEALTH_PATH,
     MAX_GENRES,
@@ -134,15 +135,9 @@ def _describe(track: Track) -> dict[str, Any] | None:
 
 def _seed_tracks(store: Store, now: float) -> list[Track]:
     """The tracks the user played most (completed, not skipped) in the last 90 days."""
-    rows = store.conn.execute(
-        "SELECT p.track_id, SUM(CASE WHEN p.skipped THEN -1 ELSE 1 END) AS weight, "
-        "MAX(p.started_at) AS last FROM plays p JOIN tracks t ON t.id = p.track_id "
-        "WHERE p.started_at >= ? AND t.missing = 0 GROUP BY p.track_id HAVING weight > 0 "
-        "ORDER BY weight DESC, last DESC LIMIT ?",
-        (now - SEED_WINDOW_S, SEED_TRACKS * 3),
-    ).fetchall()
-    tracks = get_tracks(store, [r[0] for r in rows])
-    return [tracks[r[0]] for r in rows if r[0] in tracks]
+    ids = favourite_track_ids(store, now - SEED_WINDOW_S, SEED_TRACKS * 3)
+    tracks = get_tracks(store, ids)
+    return [tracks[i] for i in ids if i in tracks]
 
 
 def _genres(store: Store, tracks: Sequence[Track]) -> list[str]:
@@ -150,13 +145,7 @@ def _genres(store: Store, tracks: Sequence[Track]) -> list[str]:
     counts: dict[str, int] = {}
     values = [t.genre for t in tracks if t.genre]
     if not values:
-        values = [
-            r[0]
-            for r in store.conn.execute(
-                "SELECT genre FROM tracks WHERE genre IS NOT NULL AND missing = 0 "
-                "GROUP BY genre ORDER BY COUNT(*) DESC LIMIT 20"
-            )
-        ]
+        values = common_genres(store, 20)
     for value in values:
         for part in value.replace("/", ";").split(";"):
             name = " ".join(part.split()).casefold()[:50]
@@ -168,10 +157,7 @@ def _genres(store: Store, tracks: Sequence[Track]) -> list[str]:
 
 def _recent(store: Store) -> list[dict[str, Any]]:
     """The latest listens with their times: sent only when the user shares history."""
-    rows = store.conn.execute(
-        "SELECT track_id, CAST(started_at AS INTEGER) FROM plays ORDER BY started_at DESC LIMIT ?",
-        (RECENT_LISTENS,),
-    ).fetchall()
+    rows = latest_listens(store, RECENT_LISTENS)
     tracks = get_tracks(store, [r[0] for r in rows])
     out = []
     for track_id, listened_at in rows:

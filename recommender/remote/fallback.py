@@ -21,9 +21,10 @@ from recommender.discovery.recommendation import (
     SOURCE_REMOTE,
     Recommendation,
 )
+from recommender.history.plays import dismissed_ids, most_played_ids
 from recommender.library.matching import normalise_artist
 from recommender.library.store import Store
-from recommender.library.tracks import TRACK_COLUMNS, Track, track_from_row
+from recommender.library.tracks import Track, get_tracks, track_by_mbid, tracks_with_artist_word
 from recommender.remote.client import CircuitBreaker, RemoteClient, RemoteRequest, build_request
 from recommender.remote.protocol import RemoteAnswer, normalise_artist_title
 from recommender.remote.settings import get_token
@@ -31,7 +32,6 @@ from recommender.remote.settings import get_token
 LocalRecommender = Callable[..., list[Recommendation]]
 """`local_fn(store, n=...) -> list[Recommendation]`, e.g. `discovery.recommend.recommend`."""
 
-_SELECT = "SELECT " + ", ".join(TRACK_COLUMNS) + " FROM tracks"
 OVERFETCH = 3
 """Ask the service for this many times n items: only some will be in the user's library."""
 log = logging.getLogger(__name__)
@@ -57,15 +57,11 @@ def default_local_recommender() -> LocalRecommender:
 
 def most_played(store: Store, n: int = 20) -> list[Recommendation]:
     """A stand-in local engine: the most often completed tracks, for when none is installed."""
-    rows = store.conn.execute(
-        _SELECT.replace(" FROM tracks", " FROM tracks t")
-        + " WHERE t.missing = 0 ORDER BY (SELECT COUNT(*) FROM plays p WHERE p.track_id = t.id "
-        "AND p.skipped = 0) DESC, t.id LIMIT ?",
-        (n,),
-    ).fetchall()
+    ids = most_played_ids(store, n)
+    tracks = get_tracks(store, ids)
     return [
         Recommendation(score=1.0 / (rank + 1), reasons=("one of your most played",), track=track)
-        for rank, track in enumerate(track_from_row(r) for r in rows)
+        for rank, track in enumerate(tracks[i] for i in ids if i in tracks)
     ]
 
 
@@ -82,27 +78,19 @@ def _candidates(store: Store, artist: str) -> list[Track]:
     word = _first_word(normalise_artist(artist))
     if not word:
         return []
-    if word.isascii():
-        sql, arg = " WHERE missing = 0 AND artist LIKE ?", f"%{word}%"
-    else:
-        sql, arg = " WHERE missing = 0 AND instr(tonearm_fold(artist), ?) > 0", word
-    return [track_from_row(r) for r in store.conn.execute(_SELECT + sql, (arg,))]
+    return tracks_with_artist_word(store, word)
 
 
 def match_answer(store: Store, answer: RemoteAnswer) -> list[Recommendation]:
     """Items in the library (MusicBrainz id, then artist + title) play; the rest "discover"."""
-    dismissed = {r[0] for r in store.conn.execute("SELECT track_id FROM dismissed")}
+    dismissed = dismissed_ids(store)
     by_artist: dict[str, dict[str, Track]] = {}
     seen: set[int] = set()
     out: list[Recommendation] = []
     for item in answer.items:
         track = None
         if item.mbid:
-            row = store.conn.execute(
-                _SELECT + " WHERE mb_recording_id = ? AND missing = 0 ORDER BY id LIMIT 1",
-                (item.mbid,),
-            ).fetchone()
-            track = track_from_row(row) if row else None
+            track = track_by_mbid(store, item.mbid)
         if track is None:
             index = by_artist.get(item.artist)
             if index is None:

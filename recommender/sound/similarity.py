@@ -164,3 +164,8 @@ def export_rows(
     )
     ids = [int(t) for t in index.ids]
     return ids, [paths[t] for t in ids], index.matrix
+
+
+def embeddings_signature(store: Store) -> tuple:
+    """Changes whenever an embedding is added or replaced: when to reload an index."""
+    return tuple(store.conn.execute("SELECT count(*), max(created_at) FROM embeddings").fetchone())
