@@ -108,25 +108,28 @@ def _reference_features(excerpts: list[np.ndarray]) -> np.ndarray:
 
 
 def stage_split(paths: list[Path], model: SoundModel, reference: bool = False) -> dict:
-    """Per format: median ms per track of decode, front end and model, in this process."""
-    times: dict[str, dict[str, list[float]]] = {}
+    """Per format: median wall and CPU ms per track of decode, front end and model."""
+    times: dict[str, dict[str, list[tuple[float, float]]]] = {}
     decode_fn = _reference_excerpts if reference else frontend.decode_excerpts
     features_fn = _reference_features if reference else frontend.patches_from_excerpts
+    clocks = (time.perf_counter, time.process_time)  # CPU time says more on a loaded machine
     for path in paths:
-        started = time.perf_counter()
+        marks = [tuple(c() for c in clocks)]
         excerpts = decode_fn(path)
-        t1 = time.perf_counter()
+        marks.append(tuple(c() for c in clocks))
         patches = features_fn(excerpts)
-        t2 = time.perf_counter()
+        marks.append(tuple(c() for c in clocks))
         pool_track(model.embed_patches(patches))
-        t3 = time.perf_counter()
+        marks.append(tuple(c() for c in clocks))
         for key in (path.suffix.lstrip("."), "all"):
             row = times.setdefault(key, {"decode": [], "front end": [], "model": []})
-            row["decode"].append(t1 - started)
-            row["front end"].append(t2 - t1)
-            row["model"].append(t3 - t2)
+            for stage, a, b in zip(row, marks, marks[1:], strict=False):
+                row[stage].append((b[0] - a[0], b[1] - a[1]))
     return {
-        fmt: {stage: statistics.median(v) * 1000 for stage, v in row.items()}
+        fmt: {
+            stage: tuple(statistics.median(t[i] for t in v) * 1000 for i in (0, 1))
+            for stage, v in row.items()
+        }
         for fmt, row in times.items()
     }
 
@@ -163,14 +166,20 @@ def main() -> None:
     split = stage_split(paths, model)
     before = stage_split(paths, model, reference=True)
     print(f"{what}, model {model.version}, load average {os.getloadavg()[0]:.1f}")
-    print("| format | stage (1 process) | ms/track | baseline: reference front end |")
+    print("| format | stage (1 process) | ms/track (CPU ms) | baseline: reference front end |")
     print("| --- | --- | ---: | ---: |")
-    for fmt, row in split.items():
-        for stage, ms in row.items():
-            print(f"| {fmt} | {stage} | {ms:.1f} | {before[fmt][stage]:.1f} |")
-        total, base = sum(row.values()), sum(before[fmt].values())
-        print(f"| {fmt} | total | {total:.1f} | {base:.1f} |")
-    floor = args.workers * 1000 / sum(split["all"].values())
+    for fmt in [f for f in split if f != "all"] + ["all"]:
+        row = split[fmt]
+        rows = [*row.items(), ("total", tuple(sum(v[i] for v in row.values()) for i in (0, 1)))]
+        for stage, (wall, cpu) in rows:
+            base_rows = before[fmt]
+            base = (
+                base_rows[stage]
+                if stage in base_rows
+                else tuple(sum(v[i] for v in base_rows.values()) for i in (0, 1))
+            )
+            print(f"| {fmt} | {stage} | {wall:.1f} ({cpu:.1f}) | {base[0]:.1f} ({base[1]:.1f}) |")
+    floor = args.workers * 1000 / sum(v[0] for v in split["all"].values())
     rates = [end_to_end(paths, args.workers) for _ in range(args.runs)]
     print(
         f"| all | end to end, {args.workers} workers, tracks/s | "
