@@ -18,8 +18,13 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recommender import __version__
+
+if TYPE_CHECKING:
+    from recommender.library.store import Store
+    from recommender.sound.model import SoundModel
 
 OK, FAILED, SKIPPED = "ok", "FAILED", "skipped"
 TRACK_S = 7.0  # long enough for two analysis patches
@@ -46,9 +51,15 @@ class SelfTestState:
     music_dir: Path = field(init=False)
     data_dir: Path = field(init=False)
     files: list[Path] = field(default_factory=list)
-    store: object | None = None
-    model: object | None = None
+    store: Store | None = None
+    model: SoundModel | None = None
     analysed: bool = False
+
+    def library(self) -> Store:
+        """The store the scan step opened (a later step cannot run without it)."""
+        if self.store is None:
+            raise RuntimeError("needs the library from the scan step")
+        return self.store
 
     def __post_init__(self) -> None:
         self.music_dir = self.root / "Music"
@@ -79,7 +90,9 @@ def _signal(kind: str, index: int, seconds: float):
     elif kind == "noise":
         x = 0.3 * rng.standard_normal(t.size) * (0.5 + 0.5 * np.sin(2 * np.pi * 2 * t) ** 2)
     else:
-        x = sum(0.15 * np.sin(2 * np.pi * f * t) for f in (880 + 30 * index, 1100, 1320))
+        x = np.sum(
+            [0.15 * np.sin(2 * np.pi * f * t) for f in (880 + 30 * index, 1100, 1320)], axis=0
+        )
     return (x + 0.005 * rng.standard_normal(t.size)).astype("float32")
 
 
@@ -156,7 +169,7 @@ def step_analyze(state: SelfTestState) -> str:
     if state.model is None:
         raise SkipStep("needs the sound model")
     summary = embed_tracks(
-        state.store, state.model, workers=ANALYSIS_WORKERS, chunk_tracks=ANALYSIS_CHUNK_TRACKS
+        state.library(), state.model, workers=ANALYSIS_WORKERS, chunk_tracks=ANALYSIS_CHUNK_TRACKS
     )
     if summary.failed or summary.embedded != len(state.files):
         reasons = "; ".join(r for _, r in summary.errors[:3])
@@ -172,20 +185,20 @@ def step_history(state: SelfTestState) -> str:
     started = time.time() - 3600
 
     def ids_of(artist: str) -> list[int]:
-        return [t.id for t in tracks_by_artist(state.store, artist)]
+        return [t.id for t in tracks_by_artist(state.library(), artist)]
 
     liked, skipped = ids_of(ARTISTS[0][0]), ids_of(ARTISTS[1][0])
     for n, track_id in enumerate(liked * 2):
-        record_play(state.store, track_id, TRACK_S, started_at=started + n * TRACK_S)
+        record_play(state.library(), track_id, TRACK_S, started_at=started + n * TRACK_S)
     for n, track_id in enumerate(skipped):
-        record_play(state.store, track_id, 1.0, started_at=started + 600 + n * 5)
+        record_play(state.library(), track_id, 1.0, started_at=started + 600 + n * 5)
     return f"{2 * len(liked)} plays of {ARTISTS[0][0]}, {len(skipped)} skips of {ARTISTS[1][0]}"
 
 
 def step_recommend(state: SelfTestState) -> str:
     from recommender.discovery.recommend import recommend
 
-    picks = recommend(state.store, n=5)
+    picks = recommend(state.library(), n=5)
     if not picks:
         raise RuntimeError("no recommendations from a library with plays")
     top = picks[0]
@@ -198,7 +211,7 @@ def step_similar(state: SelfTestState) -> str:
 
     if not state.analysed:
         raise SkipStep("needs analysed tracks")
-    index = load_index(state.store)
+    index = load_index(state.library())
     seed = int(index.ids[0])
     neighbours = index.similar(seed, n=3)
     if not neighbours:
@@ -212,9 +225,9 @@ def step_playlist(state: SelfTestState) -> str:
     from recommender.discovery.taste_model import load_taste_model
     from recommender.playlists.files import read_playlist_file, write_playlist_file
 
-    model = load_taste_model(state.store)
+    model = load_taste_model(state.library())
     rows = generate_playlist(model, [0], 6)
-    by_row = model.tracks(rows, state.store)
+    by_row = model.tracks(rows, state.library())
     tracks = [by_row[r] for r in rows if r in by_row]
     out = state.root / "self-test.m3u8"
     write_playlist_file(tracks, out, name="self-test")

@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from recommender import __version__
 from recommender.cli.context import Context
@@ -61,7 +62,7 @@ def add_common(parser: argparse.ArgumentParser, *, suppress: bool = False) -> No
     )
 
 
-def subcommand(subparsers: argparse._SubParsersAction, name: str, **kwargs: object):
+def subcommand(subparsers: argparse._SubParsersAction, name: str, **kwargs: Any):
     """Add a subcommand that also accepts the common options after its name."""
     parser = subparsers.add_parser(name, **kwargs)
     add_common(parser, suppress=True)

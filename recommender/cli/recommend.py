@@ -74,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _print_recs(recs: list[Recommendation], explain: bool) -> None:
     for i, r in enumerate(recs, 1):
         t = r.track
+        assert t is not None  # local answers always carry their track
         print(
             f"{i:3d}. {t.artist or '?'} - {t.display_title}  [{t.id}]  "
             f"{format_duration(t.duration)}"

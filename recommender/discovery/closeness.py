@@ -30,11 +30,12 @@ def candidate_pool(model: TasteModel, seeds: np.ndarray, *, depth: int = 1) -> n
     if len(first):
         hop = nb[np.unique(first)[: SECOND_HOP * max(1, len(seeds)) * depth]].indices
         parts.append(hop)
-    if model.vectors is not None:
+    vectors = model.vectors
+    if vectors is not None:
         with_vec = seeds[model.has_vector[seeds]]
         if len(with_vec):
-            centroid = model.vectors[with_vec].mean(axis=0)
-            sims = model.vectors @ centroid
+            centroid = vectors[with_vec].mean(axis=0)
+            sims = vectors @ centroid
             k = min(SOUND_POOL * depth, model.n_tracks)
             parts.append(np.argpartition(-sims, k - 1)[:k])
     tag_rows = _same_tags(model, seeds)
@@ -69,10 +70,11 @@ def closeness(model: TasteModel, sources: np.ndarray, pool: np.ndarray) -> np.nd
     top = cf.max() if len(cf) else 0
     if top > 0:
         out += CF_WEIGHT * (cf / top)
-    if model.vectors is not None:
+    vectors = model.vectors
+    if vectors is not None:
         with_vec = sources[model.has_vector[sources]]
         if len(with_vec):
-            sims = (model.vectors[pool] @ model.vectors[with_vec].T).mean(axis=1)
+            sims = (vectors[pool] @ vectors[with_vec].T).mean(axis=1)
             sims = np.where(model.has_vector[pool], sims, 0.0)
             out += SOUND_WEIGHT * np.clip(sims, 0, None)
     src_artists = model.artist_code[sources]

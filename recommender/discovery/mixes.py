@@ -53,7 +53,7 @@ def history_vectors(model: TasteModel, dim: int = HISTORY_DIM) -> np.ndarray | N
     return np.divide(vec, norms, out=np.zeros_like(vec), where=norms > 0).astype(np.float32)
 
 
-def _kmeans(x: np.ndarray, k: int) -> np.ndarray:
+def _kmeans(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded k-means++ then Lloyd iterations; labels renumbered by cluster size (stable)."""
     rng = np.random.default_rng(KMEANS_SEED)
     centres = [x[int(rng.integers(len(x)))]]
@@ -108,7 +108,7 @@ def assign_mixes(
         return [], labels_out
     x = np.hstack([p[rows] for p in parts]).astype(np.float64)
     labels, centres = _kmeans(x, k)
-    mixes = []
+    mixes: list[Mix] = []
     for j in range(k):
         members = rows[labels == j]
         if not len(members):
@@ -124,7 +124,7 @@ def _genre_mixes(
     model: TasteModel, artists: list[str], k: int, labels_out: np.ndarray
 ) -> tuple[list[Mix], np.ndarray]:
     counts = Counter(g for g in model.genres if g)
-    mixes = []
+    mixes: list[Mix] = []
     for genre, _ in counts.most_common(k):
         members = np.array([i for i, g in enumerate(model.genres) if g == genre])
         labels_out[members] = len(mixes)

@@ -116,16 +116,17 @@ def _sound_scores(model: TasteModel, rows: np.ndarray, weights: np.ndarray) -> n
     has = model.has_vector[rows]
     out = np.zeros(model.n_tracks, np.float32)
     pos = has & (weights > 0)
-    if not pos.any():
+    vectors = model.vectors
+    if vectors is None or not pos.any():
         return out
-    centres, shares = _taste_centres(model.vectors[rows[pos]], weights[pos])
-    sims = (model.vectors @ centres.T) * np.sqrt(shares / shares.max())[None, :]
+    centres, shares = _taste_centres(vectors[rows[pos]], weights[pos])
+    sims = (vectors @ centres.T) * np.sqrt(shares / shares.max())[None, :]
     sims = sims.max(axis=1)
     neg = has & (weights < 0)
     if neg.any():
-        skipped = (-weights[neg, None] * model.vectors[rows[neg]]).sum(axis=0)
+        skipped = (-weights[neg, None] * vectors[rows[neg]]).sum(axis=0)
         skipped /= max(float(np.linalg.norm(skipped)), 1e-9)
-        sims = sims - SKIP_SOUND_WEIGHT * np.clip(model.vectors @ skipped, 0, None)
+        sims = sims - SKIP_SOUND_WEIGHT * np.clip(vectors @ skipped, 0, None)
     valid = model.has_vector
     mean = float(sims[valid].mean())
     top = float(sims[valid].max())

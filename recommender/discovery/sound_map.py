@@ -91,7 +91,7 @@ def build_sound_map(
 ) -> SoundMap:
     """The map of every row of `model` that has a sound vector; `artists` and `titles` are
     display names by model row."""
-    if model.vectors is None or model.has_vector is None:
+    if model.vectors is None or not model.has_vector.any():
         return SoundMap(np.zeros(0, np.int64), np.zeros((0, 2), np.float32))
     rows = np.flatnonzero(model.has_vector)
     xy, explained = project_2d(model.vectors[rows])

@@ -38,9 +38,9 @@ class TasteModel:
     genres: list[str]
     plays: PlayArrays
     vectors: np.ndarray | None = None  # (n, dim) float32 unit rows, zeros where none
-    has_vector: np.ndarray | None = None  # bool (n,)
+    has_vector: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # bool (n,)
     model_version: str | None = None
-    excluded: np.ndarray | None = None  # bool (n,): dismissed tracks
+    excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # dismissed
     now: float = field(default_factory=time.time)
     signature: tuple = ()
     _neighbours: ItemNeighbours | None = None
@@ -54,8 +54,10 @@ class TasteModel:
         self.artist_code = _codes(self.artist_keys)
         self.genre_code = _codes(self.genres)
         self.album_code = _codes(self.album_keys)
-        if self.excluded is None:
+        if len(self.excluded) != n:
             self.excluded = np.zeros(n, dtype=bool)
+        if len(self.has_vector) != n:  # no vectors: no row has one
+            self.has_vector = np.zeros(n, dtype=bool)
         positive = ~self.plays.skipped
         self.play_count = np.bincount(self.plays.item[positive], minlength=n).astype(np.float32)
         recent = self.plays.skipped & (self.plays.started_at >= self.now - RECENT_SKIP_WINDOW_S)
@@ -88,9 +90,10 @@ class TasteModel:
 
     def sound_similarity(self, row: int, others: np.ndarray) -> np.ndarray:
         """Cosine between one track's vector and others' (0 where either has none)."""
-        if self.vectors is None or not self.has_vector[row]:
+        vectors = self.vectors
+        if vectors is None or not self.has_vector[row]:
             return np.zeros(len(others), dtype=np.float32)
-        return self.vectors[others] @ self.vectors[row]
+        return vectors[others] @ vectors[row]
 
     def note_play(
         self,
@@ -185,7 +188,8 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
         if dismissed_id in row_of:
             excluded[row_of[dismissed_id]] = True
 
-    vectors = has_vector = None
+    vectors: np.ndarray | None = None
+    has_vector: np.ndarray | None = None
     version = current_model_version(store)
     if version is not None and len(track_ids):
         emb = store.conn.execute(
@@ -207,6 +211,8 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
             has_vector &= ok
             if not has_vector.any():
                 vectors = has_vector = None
+    if has_vector is None:
+        has_vector = np.zeros(len(track_ids), dtype=bool)
     return TasteModel(
         track_ids=track_ids,
         artist_keys=artist_keys,

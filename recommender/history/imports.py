@@ -155,7 +155,7 @@ def _lastfm_csv(text: str, path: Path) -> Iterator[Listen]:
     header = [h.strip().lower() for h in rows[0]]
     if {"artist", "track"} <= set(header) or {"artist", "title"} <= set(header):
         col = {name: i for i, name in enumerate(header)}
-        title_col = col.get("track", col.get("title"))
+        title_col = col["track"] if "track" in col else col["title"]
         for row in rows[1:]:
             if len(row) < len(header):
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from recommender.history.stats import top_artists
 from recommender.library.store import Store
@@ -37,7 +38,7 @@ def is_skip(seconds_played: float, duration: float | None, completed: bool = Fal
 
 
 def is_completed(seconds_played: float, duration: float | None) -> bool:
-    return bool(duration) and seconds_played >= COMPLETED_FRACTION * float(duration)
+    return duration is not None and duration > 0 and seconds_played >= COMPLETED_FRACTION * duration
 
 
 def record_play(
@@ -90,7 +91,7 @@ def recent_plays(store: Store, n: int = 20) -> list[RecentPlay]:
     ]
 
 
-def history_stats(store: Store) -> dict[str, object]:
+def history_stats(store: Store) -> dict[str, Any]:
     """Totals for `tonearm history`: plays, skips, hours, distinct tracks, top artists."""
     plays, completed, skipped, seconds, tracks, first, last = store.conn.execute(
         "SELECT count(*), coalesce(sum(completed), 0), coalesce(sum(skipped), 0), "

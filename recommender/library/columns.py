@@ -130,7 +130,7 @@ class LibraryColumns:
             text = [v.casefold() for v in self.text[key]]
             # Empty values last, like most players.
             order = sorted(range(n), key=lambda i: (text[i] == "", text[i]))
-            primary = np.empty(n, dtype=np.int64)
+            primary: np.ndarray = np.empty(n, dtype=np.int64)
             primary[np.asarray(order, dtype=np.int64)] = np.arange(n)
         else:
             values = getattr(self, key)
@@ -141,9 +141,9 @@ class LibraryColumns:
             else:
                 primary = values.astype(np.float64)
         # Rows arrive in album order, so a stable sort keeps albums together within ties.
-        order = np.argsort(primary, kind="stable")
+        sort_order = np.argsort(primary, kind="stable")
         ranks = np.empty(n, dtype=np.int64)
-        ranks[order] = np.arange(n)
+        ranks[sort_order] = np.arange(n)
         self._ranks[key] = ranks
         return ranks
 
@@ -281,14 +281,14 @@ def _write_cache(path: Path, signature: np.ndarray, columns: LibraryColumns) -> 
     import os
     import tempfile
 
-    texts = {}
+    texts: dict[str, Any] = {}
     for key in TEXT_KEYS:
         values = columns.text[key]
         if any(_CACHE_SEP in v for v in values):
             return  # a NUL inside a tag: not worth a smarter format
         blob = _CACHE_SEP.join(values).encode("utf-8", "surrogateescape")
         texts[key] = np.frombuffer(blob, dtype=np.uint8)
-    numbers = {"ids": columns.ids, **{k: columns.numbers[k] for k in NUMBER_KEYS}}
+    numbers: dict[str, Any] = {"ids": columns.ids, **{k: columns.numbers[k] for k in NUMBER_KEYS}}
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".columns-", suffix=".npz", dir=path.parent)

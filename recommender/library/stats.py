@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from recommender.library.store import Store
 
 
-def library_stats(store: Store) -> dict[str, int | float]:
+def library_stats(store: Store) -> dict[str, Any]:
     row = store.conn.execute(
         "SELECT count(*), coalesce(sum(missing), 0), "
         "count(DISTINCT CASE WHEN missing = 0 THEN lower(coalesce(albumartist, artist)) END), "
