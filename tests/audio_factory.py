@@ -17,6 +17,7 @@ from mutagen.id3 import (
     APIC,
     ID3,
     TALB,
+    TCOM,
     TCON,
     TDRC,
     TIT2,
@@ -132,7 +133,7 @@ def _tag_id3(audio, fields: dict, cover: bytes | None) -> None:
     tags: ID3 = audio.tags
     frames = {
         "title": TIT2, "artist": TPE1, "album": TALB, "albumartist": TPE2,
-        "tracknumber": TRCK, "discnumber": TPOS, "date": TDRC, "genre": TCON,
+        "tracknumber": TRCK, "discnumber": TPOS, "date": TDRC, "genre": TCON, "composer": TCOM,
     }  # fmt: skip
     for key, value in fields.items():
         values = value if isinstance(value, list) else [value]

@@ -182,6 +182,10 @@ class Track:
     )
     updated_at: float = _field("REAL NOT NULL", "time", 0.0)
     missing: bool = _field("INTEGER NOT NULL DEFAULT 0", "bool", False)
+    composer: str | None = _field(
+        "TEXT", "text", since=3, source="tag", query="composer", in_memory=True, label="Composer",
+        tag=_tag("tcom", "composer", "©wrt", "wm/composer", parse="joined"),
+    )  # fmt: skip
 
     @property
     def display_title(self) -> str:
@@ -244,8 +248,8 @@ PLAY_COLUMNS: tuple[TableColumn, ...] = (
 """Columns computed from the plays table, not stored on the track."""
 
 _TABLE_ORDER = ("title", "artist", "album", "year", "genre", "duration", "plays", "last_played",
-                "added")  # fmt: skip
-_TABLE_HIDDEN = frozenset({"added"})
+                "added", "composer")  # fmt: skip
+_TABLE_HIDDEN = frozenset({"added", "composer"})
 
 
 def _table_columns() -> tuple[TableColumn, ...]:
@@ -269,9 +273,14 @@ def create_tracks_sql(version: int = 1) -> str:
 
 
 def added_columns(version: int) -> str:
-    """`ALTER TABLE` statements for the fields a later schema version added."""
-    return "\n".join(
-        f"ALTER TABLE tracks ADD COLUMN {f.name} {f.sql};"
-        for f in TRACK_FIELDS
-        if f.since == version
-    )
+    """`ALTER TABLE` statements for the fields a later schema version added.
+
+    A field read from the files also marks every file as changed (mtime -1), so the next scan
+    reads the new tag from files it would otherwise skip as unchanged; ids, plays and
+    embeddings stay.
+    """
+    added = [f for f in TRACK_FIELDS if f.since == version]
+    sql = [f"ALTER TABLE tracks ADD COLUMN {f.name} {f.sql};" for f in added]
+    if any(f.source in ("tag", "audio") for f in added):
+        sql.append("UPDATE tracks SET mtime = -1;")
+    return "\n".join(sql)

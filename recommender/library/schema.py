@@ -6,7 +6,7 @@ track field is declared in `fields.py` with `since=N` and migration N includes `
 
 from __future__ import annotations
 
-from recommender.library.fields import create_tracks_sql
+from recommender.library.fields import added_columns, create_tracks_sql
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first release: tracks (its columns from `fields.Track`), plays, playlists,
@@ -94,6 +94,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE UNIQUE INDEX plays_unique_import ON plays(track_id, started_at, context);
     """,
+    # 3: the composer tag.
+    added_columns(3),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

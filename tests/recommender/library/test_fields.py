@@ -48,3 +48,51 @@ def test_every_query_keyword_and_table_column_names_a_declared_field():
     keys = {f.view_key for f in TRACK_FIELDS} | {"plays", "last_played"}
     assert [c.key for c in TABLE_COLUMNS if c.key not in keys] == []
     assert QUERY_FIELDS["artist"] == ("artist", "albumartist")
+
+
+def test_the_composer_field_is_read_searched_and_kept_in_memory(store, tmp_path):
+    """The field added through the declaration alone (plus migration 3) works end to end."""
+    from recommender.library.columns import LibraryFilter, load_library_columns
+    from recommender.library.scan import scan_folders
+    from recommender.library.tracks import find_tracks
+    from tests.audio_factory import make_track
+
+    make_track(tmp_path, "a/1.flac", title="Prelude", artist="Gould", composer="J. S. Bach")
+    make_track(tmp_path, "a/2.mp3", title="Fugue", artist="Gould", composer="Bach")
+    make_track(tmp_path, "a/3.ogg", title="Other", artist="Gould", composer="Händel")
+    scan_folders(store, [str(tmp_path)], workers=1)
+    assert {t.title for t in find_tracks(store, "composer:bach")} == {"Prelude", "Fugue"}
+    assert {t.composer for t in find_tracks(store, "composer:handel")} == {"Händel"}
+    columns = load_library_columns(store, use_cache=False)
+    mask = LibraryFilter(columns).mask("composer:BACH")
+    assert {columns.title[i] for i in mask.nonzero()[0]} == {"Prelude", "Fugue"}
+    assert next(c for c in TABLE_COLUMNS if c.key == "composer").hidden
+
+
+def test_an_upgraded_library_reads_the_new_tag_on_its_next_scan_and_keeps_plays(data_dir, tmp_path):
+    from recommender.history.plays import record_play
+    from recommender.library.scan import scan_folders
+    from recommender.library.store import DB_FILE, open_store
+    from recommender.library.tracks import find_tracks
+    from tests.audio_factory import make_track
+
+    music = tmp_path / "music"
+    make_track(music, "1.flac", title="Prelude", artist="Gould", composer="Bach")
+    with open_store(data_dir) as store:
+        scan_folders(store, [str(music)], workers=1)
+        (track,) = find_tracks(store)
+        record_play(store, track.id, 200.0)
+        # What a library written before the composer field looks like.
+        store.conn.execute("UPDATE tracks SET composer = NULL")
+    db = sqlite3.connect(data_dir / DB_FILE)
+    db.execute("ALTER TABLE tracks DROP COLUMN composer")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    with open_store(data_dir) as store:
+        summary = scan_folders(store, [str(music)], workers=1)
+        assert summary.updated == 1
+        (again,) = find_tracks(store, "composer:bach")
+        assert again.id == track.id
+        (plays,) = store.conn.execute("SELECT count(*) FROM plays").fetchone()
+        assert plays == 1
