@@ -101,8 +101,8 @@ def install_discovery(window) -> dict:
     """For you, Mixes, the track menu's discovery entries and the remote settings section."""
     from player.discovery.for_you_view import install_for_you
     from player.discovery.mixes_view import install_mixes
+    from player.discovery.remote_section import install_remote_settings
     from player.discovery.track_discovery import install_track_discovery
-    from player.settings.remote_section import install_remote_settings
 
     ctx = window.context
     views = {

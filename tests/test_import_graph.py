@@ -26,20 +26,20 @@ CORE_LAYERS: dict[str, int] = {
     "__main__": 8,
 }
 PLAYER_LAYERS: dict[str, int] = {
-    "workers": 0,
     "widgets": 0,
-    "library": 1,
-    "playback": 1,
-    "settings": 2,
-    "history": 2,
-    "playlists": 2,
-    "discovery": 3,
-    "desktop": 3,
-    "shell": 4,
-    "__main__": 5,
+    "workers": 1,  # the jobs, the events and the ViewContext (which names track menu types)
+    "library": 2,
+    "playback": 2,
+    "settings": 3,
+    "history": 3,
+    "playlists": 3,
+    "discovery": 4,
+    "desktop": 4,
+    "shell": 5,
+    "__main__": 6,
 }
 QT_MODULES = ("PySide6", "shiboken6", "PyQt5", "PyQt6")
-LAYERED = ("recommender",)
+LAYERED = ("recommender", "player")
 """Packages whose layering and cycles are checked."""
 
 

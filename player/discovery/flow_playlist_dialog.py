@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from player.library.table_model import format_duration
+from player.widgets.formatting import format_duration
 from player.workers.taste_worker import TasteWorker
 from recommender.core.errors import TonearmError
 from recommender.discovery.flow import artist_cap, generate_playlist

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from player.library.table_model import format_duration, format_when
+from player.widgets.formatting import format_duration, format_when
 from player.widgets.headings import heading_label
 from player.widgets.track_menu import build_track_menu
 from recommender.history.plays import RecentPlay, recent_plays

@@ -6,7 +6,6 @@ filtering and sorting rebuild the `view` index array from the columns, never fro
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Iterable
 
@@ -14,6 +13,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
+from player.widgets.formatting import TRACK_IDS_MIME, format_duration, format_when
 from recommender.history.plays import Play
 from recommender.library.columns import LibraryColumns, LibraryFilter, browser_mask
 from recommender.library.fields import TABLE_COLUMNS
@@ -23,26 +23,8 @@ COLUMN_KEYS = tuple(k for k, _ in COLUMNS)
 COLUMN_KINDS = tuple(c.kind for c in TABLE_COLUMNS)
 DEFAULT_HIDDEN: frozenset[str] = frozenset(c.key for c in TABLE_COLUMNS if c.hidden)
 _RIGHT_KINDS = frozenset({"year", "int", "duration", "count"})
-TRACK_IDS_MIME = "application/x-tonearm-track-ids"
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:  # NaN
-        return ""
-    s = round(seconds)
-    h, rem = divmod(s, 3600)
-    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
-
-
-def format_when(epoch: float, now: float) -> str:
-    if not epoch:
-        return ""
-    age = now - epoch
-    if age < 86400:
-        return dt.datetime.fromtimestamp(epoch).strftime("%H:%M")
-    return dt.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d")
 
 
 class LibraryModel(QAbstractTableModel):

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from player.library.table_model import format_duration
+from player.widgets.formatting import format_duration
 from player.widgets.transport_icons import transport_icon
 from recommender.library.tracks import Track
 

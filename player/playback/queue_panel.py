@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from player.library.table_model import TRACK_IDS_MIME, format_duration
 from player.playback.play_order import PlayOrder
+from player.widgets.formatting import TRACK_IDS_MIME, format_duration
 from recommender.library.columns import LibraryColumns
 
 QUEUE_ROWS_MIME = "application/x-tonearm-queue-rows"

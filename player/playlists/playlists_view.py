@@ -39,8 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from player.library.table_model import TRACK_IDS_MIME, format_duration
 from player.playlists.smart_playlist_dialog import SmartPlaylistDialog
+from player.widgets.formatting import TRACK_IDS_MIME, format_duration
 from player.widgets.headings import heading_label
 from player.widgets.track_menu import build_track_menu
 from recommender.library.store import Store
@@ -395,7 +395,9 @@ class PlaylistsView(QWidget):
         self.edit_button.setVisible(info is not None and info.smart)
 
     # --- writing --------------------------------------------------------------------------
-    def _write(self, fn, playlist_id=None, *, message: str | None = None, select=None) -> None:
+    def _write(
+        self, fn, playlist_id: int | None = None, *, message: str | None = None, select=None
+    ) -> None:
         """Run `fn(store)` on the writer, then re-read; `select(result)` picks what to show.
         The change is announced for `playlist_id` (for a new playlist: what `select` picks)."""
 
@@ -404,7 +406,9 @@ class PlaylistsView(QWidget):
                 self.ctx.show_message(message.format(result=result))
             chosen = select(result) if select else None
             self.refresh(chosen)
-            self.ctx.events.playlist_changed(playlist_id if playlist_id is not None else chosen)
+            changed = playlist_id if playlist_id is not None else chosen
+            if changed is not None:
+                self.ctx.events.playlist_changed(changed)
 
         self.ctx.writer.start(
             lambda store, _job: fn(store),

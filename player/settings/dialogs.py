@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from player.library.table_model import format_duration
+from player.widgets.formatting import format_duration
 from recommender.core.settings import Settings
 from recommender.library.replaygain import REPLAYGAIN_MODES
 from recommender.library.tracks import Track

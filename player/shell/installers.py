@@ -27,7 +27,7 @@ def feature_installers() -> list[FeatureInstaller]:
         lazy_feature("player.discovery.for_you_view", "install_for_you"),
         lazy_feature("player.discovery.mixes_view", "install_mixes"),
         lazy_feature("player.discovery.track_discovery", "install_track_discovery"),
-        lazy_feature("player.settings.remote_section", "install_remote_settings"),
+        lazy_feature("player.discovery.remote_section", "install_remote_settings"),
         lazy_feature("player.playlists.playlists_view", "install_playlists"),
         lazy_feature("player.history.history_view", "install_history"),
         lazy_feature("player.discovery.sound_map", "install_sound_map"),

@@ -12,23 +12,50 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGroupBox, QWidget
 
+from player.widgets.track_menu import TrackActions, TrackMenuProvider
 from player.workers.background import JobRunner
 from player.workers.events import LibraryEvents
 from player.workers.taste_worker import TasteWorker
 from recommender.core.settings import Settings
 from recommender.library.store import Store
-
-if TYPE_CHECKING:
-    from player.playback.decks import Playback
-    from player.playback.play_order import PlayOrder
-    from player.settings.dialogs import SettingsDialog
-    from player.widgets.track_menu import TrackActions, TrackMenuProvider
+from recommender.library.tracks import Track
 
 STATUS_MESSAGE_MS = 8000
+
+
+class PlaybackControls(Protocol):
+    """What features see of playback (`playback.decks.Playback` is the implementation)."""
+
+    trackChanged: Any  # Signal(Track | None)
+    stateChanged: Any  # Signal(str): "playing", "paused", "stopped"
+    positionChanged: Any  # Signal(int, int): position and duration, ms
+
+    @property
+    def track(self) -> Track | None: ...
+    def is_playing(self) -> bool: ...
+    def position_ms(self) -> int: ...
+    def toggle(self) -> None: ...
+    def stop(self) -> None: ...
+    def seek(self, position_ms: int) -> None: ...
+
+
+class PlayingList(Protocol):
+    """The list playing now, as a radio extends it (`playback.play_order.PlayOrder`)."""
+
+    library_index: int
+
+    def upcoming_library(self) -> int: ...
+    def extend_library(self, track_ids: list[int], *, after: int | None = None) -> None: ...
+
+
+class SettingsSections(Protocol):
+    """Where a feature adds its box to the settings dialog (`settings.dialogs.SettingsDialog`)."""
+
+    def add_section(self, box: QGroupBox, apply: Callable[[Settings], None]) -> None: ...
 
 
 @dataclass(eq=False, kw_only=True)
@@ -50,8 +77,8 @@ class ViewContext:
     """`show_message(text, timeout_ms=STATUS_MESSAGE_MS)`: a status-bar note."""
 
     # --- player -------------------------------------------------------------------------------
-    playback: Playback
-    order: PlayOrder
+    playback: PlaybackControls
+    order: PlayingList
     play_tracks: Callable[..., None]
     """`play_tracks(track_ids, index=0, context="playlist")`: play a list from `index`."""
     list_context: Callable[[], str]
@@ -72,7 +99,7 @@ class ViewContext:
     show_view: Callable[[QWidget], None]
     add_side_panel: Callable[[QWidget], None]
     track_menu_providers: list[TrackMenuProvider] = field(default_factory=list)
-    settings_sections: list[Callable[[SettingsDialog], object]] = field(default_factory=list)
+    settings_sections: list[Callable[[SettingsSections], object]] = field(default_factory=list)
     _taste: TasteWorker | None = None
 
     @property
@@ -91,6 +118,6 @@ class ViewContext:
         """Entries added to every track context menu (More like this, Start radio...)."""
         self.track_menu_providers.append(provider)
 
-    def add_settings_section(self, make: Callable[[SettingsDialog], object]) -> None:
+    def add_settings_section(self, make: Callable[[SettingsSections], object]) -> None:
         """`make(dialog)` runs each time the settings dialog opens, before it shows."""
         self.settings_sections.append(make)

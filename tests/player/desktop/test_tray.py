@@ -1,5 +1,6 @@
 """The tray icon's menu drives the player, its tooltip names the playing track, and the track
-notification is a setting (off by default) that the tray's own menu switches and saves."""
+notification is a setting (off by default) that the tray's own menu switches and saves. No
+sound is needed: the window plays through the null backend."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _action(tray: TrayIcon, text: str):
 
 def test_menu_plays_skips_and_the_tooltip_follows(qtbot, make_window, store, music_dir):
     low, high = _tones(store, music_dir)
-    window = make_window()
+    window = make_window(sound=False)
     tray = TrayIcon(window.context)  # built even where the platform shows no tray (offscreen)
     with qtbot.waitSignal(window.playback.trackChanged, timeout=10_000):
         window.play_library_row(window.model.row_of_track(low))
@@ -43,7 +44,7 @@ def test_menu_plays_skips_and_the_tooltip_follows(qtbot, make_window, store, mus
 
 
 def test_show_hide_toggles_the_window(qtbot, make_window):
-    window = make_window()
+    window = make_window(sound=False)
     tray = TrayIcon(window.context)
     assert tray.show_hide.text() == "Hide Tonearm"
     tray.show_hide.trigger()
@@ -57,7 +58,7 @@ def test_notification_setting_is_off_by_default_and_saved_from_the_menu(
 ):
     low, _high = _tones(store, music_dir)
     assert Settings().notify_track_change is False
-    window = make_window()
+    window = make_window(sound=False)
     tray = TrayIcon(window.context)
     window.hide()  # a notification is for when the window is out of sight
     window.play_library_row(window.model.row_of_track(low))
@@ -77,5 +78,5 @@ def test_no_tray_no_icon(make_window, monkeypatch):
     from PySide6.QtWidgets import QSystemTrayIcon
 
     monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: False))
-    window = make_window()
+    window = make_window(sound=False)
     assert install_tray(window.context) is None

@@ -34,14 +34,14 @@ def _col(name: str) -> int:
 def test_model_shows_every_present_track(make_window, store):
     insert_library(store, 500)
     store.conn.execute("UPDATE tracks SET missing = 1 WHERE id <= 10")
-    window = make_window()
+    window = make_window(sound=False)
     assert window.model.rowCount() == 490
     assert window.count_label.text() == "490 tracks"
 
 
 def test_sorting_by_title_and_year_orders_rows(make_window, store):
     insert_library(store, 400, seed=3)
-    window = make_window()
+    window = make_window(sound=False)
     model = window.model
     model.sort(_col("title"), Qt.SortOrder.AscendingOrder)
     titles = [model.index(r, _col("title")).data() for r in range(model.rowCount())]
@@ -54,7 +54,7 @@ def test_sorting_by_title_and_year_orders_rows(make_window, store):
 
 def test_play_counts_column_sorts_most_played_first(make_window, store):
     insert_library(store, 300, plays=600)
-    window = make_window()
+    window = make_window(sound=False)
     window.model.sort(_col("plays"), Qt.SortOrder.DescendingOrder)
     top = window.model.track_id(0)
     (most,) = store.conn.execute(
@@ -81,7 +81,7 @@ def test_in_memory_filter_matches_the_cli_query(store, query):
 
 def test_typing_narrows_and_widens_the_view(qtbot, make_window, store):
     insert_library(store, 2000)
-    window = make_window()
+    window = make_window(sound=False)
     for text in ("n", "ni", "nig", "night"):
         with qtbot.waitSignal(window.filterApplied, timeout=3000):
             window.search.setText(text)
@@ -96,7 +96,7 @@ def test_typing_narrows_and_widens_the_view(qtbot, make_window, store):
 
 def test_bad_year_range_keeps_rows_and_says_why(qtbot, make_window, store):
     insert_library(store, 200)
-    window = make_window()
+    window = make_window(sound=False)
     window.search.setText("year:19")
     window.apply_search()
     assert window.model.rowCount() == 200
@@ -107,7 +107,7 @@ def test_bad_year_range_keeps_rows_and_says_why(qtbot, make_window, store):
 
 def test_browser_limits_rows_to_one_artist(qtbot, make_window, store):
     insert_library(store, 600)
-    window = make_window()
+    window = make_window(sound=False)
     browser = window.browser
     entry = browser.model.index(1, 0)
     artist = entry.data(Qt.ItemDataRole.UserRole)
@@ -120,3 +120,26 @@ def test_browser_limits_rows_to_one_artist(qtbot, make_window, store):
         )
     }
     assert ids == expected and 0 < len(ids) < 600
+
+
+def test_a_recorded_play_updates_its_row_and_does_not_reset_the_table(qtbot, store):
+    from player.library.table_model import LibraryModel
+    from recommender.history.plays import record_play
+
+    insert_library(store, 60)
+    model = LibraryModel()  # no window: the model alone, over the loaded columns
+    model.set_columns(load_library_columns(store))
+    model.sort(_col("title"), Qt.SortOrder.AscendingOrder)
+    row = 7
+    tid = model.track_id(row)
+    before = model.index(row, _col("plays")).data()
+    resets, changed = [], []
+    model.modelReset.connect(lambda: resets.append("reset"))
+    model.layoutChanged.connect(lambda *_: resets.append("layout"))
+    model.dataChanged.connect(lambda top, bottom, *_: changed.append((top.row(), bottom.row())))
+    play = record_play(store, tid, 200.0, duration=200.0, completed=True)
+    model.plays_recorded([play])
+    assert resets == [] and changed == [(row, row)]
+    assert model.index(row, _col("plays")).data() == str(int(before or 0) + 1)
+    assert model.index(row, _col("last_played")).data() != ""
+    assert model.track_id(row) == tid

@@ -18,7 +18,7 @@ def _actions(menu) -> dict:
 
 def test_menu_entries_queue_tracks_and_providers_add_theirs(qtbot, make_window, store):
     insert_library(store, 40)
-    window = make_window()
+    window = make_window(sound=False)
     seen: list[list[int]] = []
     window.context.add_track_menu_provider(
         lambda menu, ids: menu.addAction("More like this", lambda: seen.append(ids))
@@ -36,7 +36,7 @@ def test_menu_entries_queue_tracks_and_providers_add_theirs(qtbot, make_window, 
 def test_add_to_playlist_appends_in_the_background(qtbot, make_window, store):
     insert_library(store, 40)
     pid = create_playlist(store, "Road trip")
-    window = make_window()
+    window = make_window(sound=False)
     ids = window.model.track_ids([2, 3, 4])
     action = _actions(window.library_menu([2, 3, 4]))["Add to playlist/Road trip"]
     action.trigger()
@@ -49,7 +49,7 @@ def test_add_to_playlist_appends_in_the_background(qtbot, make_window, store):
 
 def test_properties_dialog_lists_tags_and_file_details(make_window, store):
     insert_library(store, 10)
-    window = make_window()
+    window = make_window(sound=False)
     dialog = window.show_properties(window.model.track_id(0))
     table = dialog.table
     fields = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from player.discovery.for_you_view import SUGGESTIONS
+from player.discovery.for_you_view import SUGGESTIONS  # the preview is the request For you sends
 from recommender.core.errors import TonearmError
 from recommender.core.settings import Settings
 from recommender.remote.client import build_request
@@ -45,8 +45,7 @@ from recommender.remote.settings import (
 )
 
 if TYPE_CHECKING:
-    from player.settings.dialogs import SettingsDialog
-    from player.workers.context import ViewContext
+    from player.workers.context import SettingsSections, ViewContext
 
 PREVIEW_ITEMS = SUGGESTIONS  # what the For you view asks for
 PREVIEW_HEIGHT_PX = 180
@@ -221,7 +220,7 @@ class RemoteSection(QGroupBox):
             )
 
 
-def add_remote_section(ctx: ViewContext, dialog: SettingsDialog) -> RemoteSection:
+def add_remote_section(ctx: ViewContext, dialog: SettingsSections) -> RemoteSection:
     section = RemoteSection(ctx)
     dialog.add_section(section, section.apply)
     return section

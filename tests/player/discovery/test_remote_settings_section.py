@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from player.discovery.for_you_view import install_for_you
-from player.settings.remote_section import RemoteSection, install_remote_settings
+from player.discovery.remote_section import RemoteSection, install_remote_settings
 from recommender.core.settings import Settings
 from tests.player.discovery_library import make_discovery_library
 from tests.recommender.remote_fakes import FakeServer, respond, valid_answer
