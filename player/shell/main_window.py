@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
         widths = {"title": 200, "artist": 150, "album": 150, "year": 46, "genre": 84,
                   "duration": 54, "plays": 40, "last_played": 110, "added": 110}  # fmt: skip
         for i, key in enumerate(COLUMN_KEYS):
-            header.resizeSection(i, widths[key])
+            header.resizeSection(i, widths.get(key, 120))  # a hidden extra column: any width
             header.setSectionHidden(i, key in DEFAULT_HIDDEN)
         self.table.setSortingEnabled(True)
 

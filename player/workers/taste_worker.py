@@ -17,7 +17,8 @@ from PySide6.QtCore import QEvent, QObject
 from player.workers.background import Job, JobRunner
 from recommender.discovery.taste_model import TasteModel, load_taste_model
 from recommender.library.store import Store
-from recommender.sound.similarity import SimilarityIndex, embeddings_signature, load_index
+from recommender.sound.embeddings import embeddings_signature
+from recommender.sound.similarity import SimilarityIndex, load_index
 
 SHUTDOWN_WAIT_MS = 5000
 TasteJob = Callable[[Store, "TasteWorker"], Any]

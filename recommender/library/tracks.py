@@ -155,3 +155,16 @@ def common_genres(store: Store, n: int = 20) -> list[str]:
             (n,),
         )
     ]
+
+
+def present_paths(store: Store) -> dict[int, str]:
+    """Paths of the present tracks by id."""
+    return {
+        r[0]: path_from_db(r[1])
+        for r in store.conn.execute("SELECT id, path FROM tracks WHERE missing = 0")
+    }
+
+
+def present_track_count(store: Store) -> int:
+    (count,) = store.conn.execute("SELECT count(*) FROM tracks WHERE missing = 0").fetchone()
+    return int(count)

@@ -21,8 +21,9 @@ import numpy as np
 
 from recommender.core.progress import CancelCheck, Progress, ProgressCallback, never_cancel
 from recommender.core.threads import cores_given, worker_pool
-from recommender.library.store import Store, path_from_db
+from recommender.library.store import Store
 from recommender.sound import frontend
+from recommender.sound.embeddings import save_embeddings, tracks_to_embed
 from recommender.sound.model import MODEL_PATH, SoundModel, pool_track
 
 CHUNK_TRACKS = 16  # 96 patches per onnxruntime call; small enough to commit often
@@ -54,22 +55,6 @@ class ChunkResult:
     decode_s: float
     features_s: float
     model_s: float
-
-
-def tracks_to_embed(store: Store, model_version: str, *, retry_errors: bool = False) -> list:
-    """(id, path, duration) of present tracks with no embedding (nor recorded error) for
-    ``model_version``, in id order."""
-    sql = """
-        SELECT id, path, duration FROM tracks
-        WHERE missing = 0
-          AND id NOT IN (SELECT track_id FROM embeddings WHERE model_version = ?)
-    """
-    params: list[object] = [model_version]
-    if not retry_errors:
-        sql += " AND id NOT IN (SELECT track_id FROM analysis_errors WHERE model_version = ?)"
-        params.append(model_version)
-    rows = store.conn.execute(sql + " ORDER BY id", params).fetchall()
-    return [(r[0], path_from_db(r[1]), r[2]) for r in rows]
 
 
 _worker_model: SoundModel | None = None
@@ -120,25 +105,7 @@ def _embed_chunk_in_worker(items: list[tuple[int, str]]) -> ChunkResult:
 
 def save_chunk(store: Store, model_version: str, result: ChunkResult) -> None:
     """One transaction per chunk, so an interrupted run keeps every finished chunk."""
-    now = time.time()
-    with store.transaction() as conn:
-        conn.executemany(
-            "INSERT OR REPLACE INTO embeddings(track_id, model_version, dim, vector, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [
-                (tid, model_version, int(v.shape[0]), v.astype("<f4").tobytes(), now)
-                for tid, v in result.vectors
-            ],
-        )
-        conn.executemany(
-            "DELETE FROM analysis_errors WHERE track_id = ? AND model_version = ?",
-            [(tid, model_version) for tid, _ in result.vectors],
-        )
-        conn.executemany(
-            "INSERT OR REPLACE INTO analysis_errors(track_id, model_version, reason, at) "
-            "VALUES (?, ?, ?, ?)",
-            [(tid, model_version, reason, now) for tid, reason in result.errors],
-        )
+    save_embeddings(store, model_version, result.vectors, result.errors)
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

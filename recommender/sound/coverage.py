@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recommender.library.store import Store
+from recommender.library.tracks import present_track_count
 from recommender.sound import model as sound_model
+from recommender.sound.embeddings import coverage_counts
 from recommender.sound.similarity import current_model_version
 
 
@@ -54,18 +56,11 @@ class SoundCoverage:
 def sound_coverage(store: Store, *, model_path: Path | None = None) -> SoundCoverage:
     """Counts over present tracks for the embedding version similarity uses."""
     model_path = sound_model.MODEL_PATH if model_path is None else model_path
-    (tracks,) = store.conn.execute("SELECT count(*) FROM tracks WHERE missing = 0").fetchone()
+    tracks = present_track_count(store)
     version = current_model_version(store)
     embedded = failed = 0
     if version is not None:
-        (embedded,) = store.conn.execute(
-            "SELECT count(*) FROM embeddings e JOIN tracks t ON t.id = e.track_id "
-            "WHERE e.model_version = ? AND t.missing = 0",
-            (version,),
-        ).fetchone()
-        (failed,) = store.conn.execute(
-            "SELECT count(*) FROM analysis_errors WHERE model_version = ?", (version,)
-        ).fetchone()
+        embedded, failed = coverage_counts(store, version)
     return SoundCoverage(
         tracks=int(tracks),
         embedded=int(embedded),

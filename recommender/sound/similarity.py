@@ -12,7 +12,12 @@ import numpy as np
 
 from recommender.core.errors import NotFoundError
 from recommender.library.query import fold
-from recommender.library.store import Store, path_from_db
+from recommender.library.store import Store
+from recommender.library.tracks import present_paths
+from recommender.sound.embeddings import (
+    current_model_version,
+    embedding_rows,
+)
 
 DUPLICATE_COSINE = 0.9995  # vectors this close are one recording (the same file twice, say)
 CANDIDATE_FACTOR = 4  # look this many times deeper than asked before filtering
@@ -118,26 +123,12 @@ def _normalise(text: str | None) -> str:
     return " ".join((fold(text) or "").split())
 
 
-def current_model_version(store: Store) -> str | None:
-    """The model version with the most embeddings (what `similar` uses when none is given)."""
-    row = store.conn.execute(
-        "SELECT model_version FROM embeddings GROUP BY model_version "
-        "ORDER BY COUNT(*) DESC, MAX(created_at) DESC LIMIT 1"
-    ).fetchone()
-    return row[0] if row else None
-
-
 def load_index(store: Store, model_version: str | None = None) -> SimilarityIndex:
     """Read every present track's vector for ``model_version`` into one matrix."""
     version = model_version or current_model_version(store)
     if version is None:
         raise NotFoundError("no sound embeddings yet: run `tonearm analyze` first")
-    rows = store.conn.execute(
-        "SELECT e.track_id, e.dim, e.vector, t.artist, t.title FROM embeddings e "
-        "JOIN tracks t ON t.id = e.track_id "
-        "WHERE e.model_version = ? AND t.missing = 0 ORDER BY e.track_id",
-        (version,),
-    ).fetchall()
+    rows = embedding_rows(store, version)
     if not rows:
         raise NotFoundError(f"no sound embeddings for model {version}: run `tonearm analyze`")
     dim = rows[0][1]
@@ -158,14 +149,6 @@ def export_rows(
 ) -> tuple[list[int], list[str], np.ndarray]:
     """(ids, paths, vectors) of every embedded present track, for `tonearm export embeddings`."""
     index = load_index(store, model_version)
-    paths = dict(
-        (r[0], path_from_db(r[1]))
-        for r in store.conn.execute("SELECT id, path FROM tracks WHERE missing = 0")
-    )
+    paths = present_paths(store)
     ids = [int(t) for t in index.ids]
     return ids, [paths[t] for t in ids], index.matrix
-
-
-def embeddings_signature(store: Store) -> tuple:
-    """Changes whenever an embedding is added or replaced: when to reload an index."""
-    return tuple(store.conn.execute("SELECT count(*), max(created_at) FROM embeddings").fetchone())
