@@ -96,10 +96,17 @@ def dataset_from_listens(listens: list[Listen], embeddings: Path | None = None) 
     return Dataset(plays, artists, keys, vectors, has_vector)
 
 
+def _users(plays: PlayArrays) -> np.ndarray:
+    """The listener of each play (evaluation data always has several listeners)."""
+    if plays.user is None:
+        raise ValueError("these plays carry no listener ids")
+    return plays.user
+
+
 def split_last_session(plays: PlayArrays) -> Split:
     """Hold out each listener's last session (when it has something new to them)."""
     order, session = session_ids(plays)
-    users_sorted = plays.user[order]
+    users_sorted = _users(plays)[order]
     last_session_of_user: dict[int, int] = {}
     first_session_of_user: dict[int, int] = {}
     for u, s in zip(users_sorted.tolist(), session.tolist(), strict=True):
@@ -107,20 +114,20 @@ def split_last_session(plays: PlayArrays) -> Split:
         first_session_of_user.setdefault(u, s)
     session_of_play = np.empty(len(plays), np.int64)
     session_of_play[order] = session
-    last = np.array([last_session_of_user[u] for u in plays.user.tolist()])
-    first = np.array([first_session_of_user[u] for u in plays.user.tolist()])
+    last = np.array([last_session_of_user[u] for u in _users(plays).tolist()])
+    first = np.array([first_session_of_user[u] for u in _users(plays).tolist()])
     held = (session_of_play == last) & (last != first)
     train = plays.subset(~held)
     users, targets, cutoff = [], [], []
     seen_by_user: dict[int, set[int]] = {}
-    for u, i in zip(train.user.tolist(), train.item.tolist(), strict=True):
+    for u, i in zip(_users(train).tolist(), train.item.tolist(), strict=True):
         seen_by_user.setdefault(u, set()).add(i)
     test = plays.subset(held & ~plays.skipped)
-    start = {}
-    for u, t in zip(plays.user[held].tolist(), plays.started_at[held].tolist(), strict=True):
+    start: dict[int, float] = {}
+    for u, t in zip(_users(plays)[held].tolist(), plays.started_at[held].tolist(), strict=True):
         start[u] = min(start.get(u, t), t)
     by_user: dict[int, set[int]] = {}
-    for u, i in zip(test.user.tolist(), test.item.tolist(), strict=True):
+    for u, i in zip(_users(test).tolist(), test.item.tolist(), strict=True):
         if i not in seen_by_user.get(u, ()):
             by_user.setdefault(u, set()).add(i)
     for u in sorted(by_user):
@@ -160,7 +167,8 @@ def evaluate(
     model = TasteModel(
         track_ids=np.arange(n, dtype=np.int64), artist_keys=data.artists, recording_keys=data.keys,
         album_keys=[""] * n, genres=[""] * n, plays=split.train, vectors=data.vectors,
-        has_vector=data.has_vector, now=now,
+        has_vector=data.has_vector if data.has_vector is not None else np.zeros(n, bool),
+        now=now,
     )  # fmt: skip
     model.set_neighbours(cosine)
     popularity = np.bincount(split.train.item[~split.train.skipped], minlength=n).astype(np.float64)
@@ -219,13 +227,13 @@ def evaluate(
 
 
 def _plays_by_user(plays: PlayArrays) -> dict[int, PlayArrays]:
-    order = np.argsort(plays.user, kind="stable")
-    users = plays.user[order]
+    order = np.argsort(_users(plays), kind="stable")
+    users = _users(plays)[order]
     bounds = np.flatnonzero(np.diff(users)) + 1
     out = {}
     for chunk in np.split(order, bounds):
         if len(chunk):
-            out[int(plays.user[chunk[0]])] = plays.subset(chunk)
+            out[int(_users(plays)[chunk[0]])] = plays.subset(chunk)
     return out
 
 
@@ -321,7 +329,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(
             f"{len(listens):,} listens, {len(data.keys):,} items, "
-            f"{len(set(data.plays.user.tolist()))} listeners"
+            f"{len(set(_users(data.plays).tolist()))} listeners"
         )
         print(format_table(rows, args.k))
     return 0

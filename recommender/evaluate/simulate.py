@@ -288,13 +288,16 @@ def write_to_store(
 def write_listens_jsonl(sim: SimulatedLibrary, path: Path) -> None:
     """The plays as ListenBrainz-style JSONL, one listener per `user_name`; skips included with
     their seconds played (`additional_info.seconds_played`) so evaluation can tell them apart."""
+    users = sim.plays.user
+    if users is None:
+        raise ValueError("a simulation always has listener ids")
     with path.open("w", encoding="utf-8") as fh:
         for i in np.argsort(sim.plays.started_at, kind="stable").tolist():
             t = int(sim.plays.item[i])
             fh.write(
                 json.dumps(
                     {
-                        "user_name": f"listener{int(sim.plays.user[i])}",
+                        "user_name": f"listener{int(users[i])}",
                         "listened_at": round(float(sim.plays.started_at[i]), 1),
                         "track_metadata": {
                             "artist_name": sim.artist[t],

@@ -73,7 +73,7 @@ class AudioInfo:
     channels: int
 
 
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+def _hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
     """Slaney's mel scale: linear below 1 kHz, logarithmic above (librosa's default)."""
     hz = np.asarray(hz, dtype=np.float64)
     linear = hz / (200.0 / 3)
@@ -251,7 +251,8 @@ def _read_av(path: Path, starts_s: list[float], length_s: float) -> list[np.ndar
             for frame in container.decode(stream):
                 if first is None:
                     pts = frame.pts
-                    first = round(pts * frame.time_base * rate) if pts is not None else start
+                    base = frame.time_base
+                    first = round(pts * base * rate) if pts is not None and base else start
                 if frame.format.name == "fltp":
                     planes = [frame.to_ndarray()]
                 else:
