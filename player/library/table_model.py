@@ -147,7 +147,7 @@ class LibraryModel(QAbstractTableModel):
 
     def stats_changed(self) -> None:
         """Play counts arrived (or changed): repaint, and re-sort if sorted by them."""
-        if self.sort_key in ("plays", "last_played"):
+        if self.sort_key in ("plays", "skips", "last_played"):
             self.layoutAboutToBeChanged.emit()
             self._order = None
             self._rebuild()
@@ -163,11 +163,9 @@ class LibraryModel(QAbstractTableModel):
         if cols is None:
             return
         for play in plays:
-            row = cols.row_of(play.track_id)
-            if row is None:
+            ended_at = play.started_at + play.seconds_played
+            if cols.count_listen(play.track_id, skipped=play.skipped, ended_at=ended_at) is None:
                 continue
-            cols.plays[row] += 1
-            cols.last_played[row] = play.started_at + play.seconds_played
             view_row = self.row_of_track(play.track_id)
             if view_row is not None:
                 self.dataChanged.emit(

@@ -187,7 +187,8 @@ class MainWindow(QMainWindow):
         # The visible defaults add up to 724 px, so with the scroll bar they fit the 760 px
         # centre of the default 1280 px window (Length was cut off behind a scroll bar).
         widths = {"title": 200, "artist": 150, "album": 150, "year": 46, "genre": 84,
-                  "duration": 54, "plays": 40, "last_played": 110, "added": 110}  # fmt: skip
+                  "duration": 54, "plays": 40, "last_played": 110, "added": 110,
+                  "skips": 40}  # fmt: skip
         for i, key in enumerate(COLUMN_KEYS):
             header.resizeSection(i, widths.get(key, 120))  # a hidden extra column: any width
             header.setSectionHidden(i, key in DEFAULT_HIDDEN)
@@ -378,7 +379,7 @@ class MainWindow(QMainWindow):
 
         def load(store: Store, _job) -> LibraryColumns:
             columns = read_track_columns(store)
-            if sort_key and sort_key not in ("plays", "last_played"):
+            if sort_key and sort_key not in ("plays", "skips", "last_played"):
                 columns.rank(sort_key)
             return columns
 
@@ -844,7 +845,16 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         header_state = state.value("library/header")
         if header_state is not None:
-            self.table.horizontalHeader().restoreState(header_state)
+            header = self.table.horizontalHeader()
+            header.restoreState(header_state)
+            # A column added since the state was saved gets its default visibility (Qt shows
+            # it); saves from before this key had the columns up to Added.
+            saved = state.value("library/columns") or ",".join(
+                COLUMN_KEYS[: COLUMN_KEYS.index("added") + 1]
+            )
+            for i, key in enumerate(COLUMN_KEYS):
+                if key not in str(saved).split(","):
+                    header.setSectionHidden(i, key in DEFAULT_HIDDEN)
         splitter = state.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
@@ -871,6 +881,7 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self.view_state.setValue("window/geometry", self.saveGeometry())
         self.view_state.setValue("library/header", self.table.horizontalHeader().saveState())
+        self.view_state.setValue("library/columns", ",".join(COLUMN_KEYS))
         self.view_state.setValue("window/splitter", self.splitter.saveState())
         self.view_state.sync()
         self.jobs.cancel_all()

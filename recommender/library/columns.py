@@ -60,6 +60,7 @@ class LibraryColumns:
         numbers: dict[str, np.ndarray],
         *,
         plays: np.ndarray | None = None,
+        skips: np.ndarray | None = None,
         last_played: np.ndarray | None = None,
         from_cache: bool = False,
     ) -> None:
@@ -68,6 +69,7 @@ class LibraryColumns:
         self.text = text
         self.numbers = numbers
         self.plays = np.zeros(n, dtype=np.int32) if plays is None else plays
+        self.skips = np.zeros(n, dtype=np.int32) if skips is None else skips
         self.last_played = np.zeros(n, dtype=np.float64) if last_played is None else last_played
         self.signature: np.ndarray | None = None
         self.from_cache = from_cache
@@ -93,6 +95,18 @@ class LibraryColumns:
         if self._row_of is None:
             self._row_of = {int(t): i for i, t in enumerate(self.ids.tolist())}
         return self._row_of.get(int(track_id))
+
+    def count_listen(self, track_id: int, *, skipped: bool, ended_at: float) -> int | None:
+        """A play just recorded: one more play or skip, and the last-played time; its row."""
+        row = self.row_of(track_id)
+        if row is None:
+            return None
+        key = "skips" if skipped else "plays"
+        getattr(self, key)[row] += 1
+        self.last_played[row] = ended_at
+        for changed in (key, "last_played"):
+            self._ranks.pop(changed, None)
+        return row
 
     def folded_text(self, columns: tuple[str, ...]) -> list[str]:
         """Folded search strings (`query.fold`) of these columns, joined per row."""
@@ -223,35 +237,41 @@ def _read_tracks(store: Store) -> LibraryColumns:
 
 
 def add_play_stats(store: Store, columns: LibraryColumns) -> None:
-    """Phase two: play counts and last-played times (they change with every play)."""
+    """Phase two: play and skip counts, last-played times (they change with every play).
+
+    Skips never count as plays (`fields.PLAY_COLUMNS`).
+    """
     n = len(columns)
     plays = np.zeros(n, dtype=np.int32)
+    skips = np.zeros(n, dtype=np.int32)
     last = np.zeros(n, dtype=np.float64)
     try:
-        _fill_play_stats(store, columns, plays, last)
+        _fill_play_stats(store, columns, plays, skips, last)
     finally:
         # whole arrays swapped in at once: a view reading them meanwhile sees old or new
-        columns.plays, columns.last_played = plays, last
-        columns._ranks.pop("plays", None)
-        columns._ranks.pop("last_played", None)
+        columns.plays, columns.skips, columns.last_played = plays, skips, last
+        for key in ("plays", "skips", "last_played"):
+            columns._ranks.pop(key, None)
 
 
-def _fill_play_stats(store: Store, columns: LibraryColumns, plays, last) -> None:
+def _fill_play_stats(store: Store, columns: LibraryColumns, plays, skips, last) -> None:
     n = len(columns)
     if not n:
         return
     stats = store.conn.execute(
-        "SELECT track_id, count(*), max(started_at + seconds_played) FROM plays GROUP BY track_id"
+        "SELECT track_id, coalesce(sum(skipped = 0), 0), coalesce(sum(skipped), 0), "
+        "max(started_at + seconds_played) FROM plays GROUP BY track_id"
     ).fetchall()
     if not stats:
         return
-    tids, counts, whens = (np.asarray(c) for c in zip(*stats, strict=True))
+    tids, counts, skip_counts, whens = (np.asarray(c) for c in zip(*stats, strict=True))
     order = np.argsort(columns.ids)
     pos = np.searchsorted(columns.ids, tids.astype(np.int64), sorter=order)
     pos = np.clip(pos, 0, n - 1)
     rows = order[pos]
     present = columns.ids[rows] == tids
     plays[rows[present]] = counts[present]
+    skips[rows[present]] = skip_counts[present]
     last[rows[present]] = np.nan_to_num(whens[present].astype(np.float64))
 
 

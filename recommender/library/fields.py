@@ -244,11 +244,16 @@ class TableColumn:
 PLAY_COLUMNS: tuple[TableColumn, ...] = (
     TableColumn("plays", "Plays", "count"),
     TableColumn("last_played", "Last played", "time", hidden=True),
+    TableColumn("skips", "Skips", "count", hidden=True),
 )
-"""Columns computed from the plays table, not stored on the track."""
+"""Columns computed from the plays table, not stored on the track.
+
+Plays counts listens that were not skips (`history.plays.is_skip`: completed or mostly
+played); skips are counted apart, so two 8-second skips never read as two plays.
+"""
 
 _TABLE_ORDER = ("title", "artist", "album", "year", "genre", "duration", "plays", "last_played",
-                "added", "composer")  # fmt: skip
+                "added", "composer", "skips")  # fmt: skip
 _TABLE_HIDDEN = frozenset({"added", "composer"})
 
 

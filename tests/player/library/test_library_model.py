@@ -143,3 +143,37 @@ def test_a_recorded_play_updates_its_row_and_does_not_reset_the_table(qtbot, sto
     assert model.index(row, _col("plays")).data() == str(int(before or 0) + 1)
     assert model.index(row, _col("last_played")).data() != ""
     assert model.track_id(row) == tid
+
+
+def test_plays_column_counts_listens_and_skips_are_shown_apart(
+    qtbot, make_window, store, music_dir
+):
+    """Two 8-second skips used to read "Plays 2"; now Plays stays empty and Skips (a column
+    that is off by default) says 2, and a skip made now counts there too."""
+    from tests.audio_factory import write_audio
+    from tests.library_factory import insert_file
+
+    path = write_audio(music_dir / "long.ogg", seconds=8.0, freq=440)
+    tid = insert_file(store, path, title="Long", artist="A", album="B", duration=200.0)
+    other = insert_file(store, music_dir / "other.ogg", title="Other", artist="A", album="B")
+    store.conn.executemany(
+        "INSERT INTO plays(track_id, started_at, seconds_played, completed, skipped) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(tid, 1000, 8, 0, 1), (tid, 2000, 8, 0, 1), (other, 3000, 190, 1, 0)],
+    )
+    store.conn.commit()
+    window = make_window()
+    model, header = window.model, window.table.horizontalHeader()
+    assert header.isSectionHidden(_col("skips")) and not header.isSectionHidden(_col("plays"))
+    row, other_row = model.row_of_track(tid), model.row_of_track(other)
+    qtbot.waitUntil(lambda: model.index(other_row, _col("plays")).data() == "1", timeout=5000)
+    assert model.index(row, _col("plays")).data() == ""
+    assert model.index(row, _col("skips")).data() == "2"
+
+    window.play_library_row(row)
+    qtbot.waitUntil(lambda: window.playback.position_ms() >= 500, timeout=10_000)
+    with qtbot.waitSignal(window.playRecorded, timeout=5000) as rec:
+        window.playback.stop()
+    assert rec.args[0].skipped
+    assert model.index(row, _col("plays")).data() == ""
+    assert model.index(row, _col("skips")).data() == "3"
