@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from recommender.library.fields import (
+    PLAY_COLUMNS,
     QUERY_FIELDS,
     SCANNED_COLUMNS,
     TABLE_COLUMNS,
@@ -45,7 +46,7 @@ def test_the_scanner_reads_every_tag_field_from_a_file(tmp_path):
 def test_every_query_keyword_and_table_column_names_a_declared_field():
     names = {f.name for f in TRACK_FIELDS}
     assert {c for cols in QUERY_FIELDS.values() for c in cols} <= names
-    keys = {f.view_key for f in TRACK_FIELDS} | {"plays", "last_played"}
+    keys = {f.view_key for f in TRACK_FIELDS} | {c.key for c in PLAY_COLUMNS}
     assert [c.key for c in TABLE_COLUMNS if c.key not in keys] == []
     assert QUERY_FIELDS["artist"] == ("artist", "albumartist")
 
