@@ -172,8 +172,8 @@ def test_plays_column_counts_listens_and_skips_are_shown_apart(
 
     window.play_library_row(row)
     qtbot.waitUntil(lambda: window.playback.position_ms() >= 500, timeout=10_000)
-    with qtbot.waitSignal(window.playRecorded, timeout=5000) as rec:
+    with qtbot.waitSignal(window.events.playsRecorded, timeout=5000) as rec:
         window.playback.stop()
-    assert rec.args[0].skipped
+    assert [p.skipped for p in rec.args[0].plays] == [True]
     assert model.index(row, _col("plays")).data() == ""
     assert model.index(row, _col("skips")).data() == "3"
