@@ -1,10 +1,20 @@
 """`evaluate sound`: does the sound model put tracks of one soundtrack or album together?
 
-For each track as a query, rank every other track of the corpus; tracks from the same album are
-the relevant ones. Reports mean average precision and precision@10 for the sound CNN, a classic
-MFCC baseline and random, side by side. The baseline gets the whole track (its classic setting,
-Mandel & Ellis 2005: 20 MFCCs, one full-covariance Gaussian per track, symmetrised KL divergence);
-the CNN sees only the excerpts that `tonearm analyze` decodes.
+For each track as a query, rank every other track of the evaluated set; tracks from the same
+album (soundtrack) are the relevant ones. Reports mean average precision and precision@10, each
+with a 95 % bootstrap interval over queries, overall and per album, for the sound model(s), the
+musicnn teacher(s) when their outputs are cached, two MFCC baselines and random, side by side.
+
+Two ways to run it:
+
+- ``--cache DIR`` (the training cache of ``recommender.train.fetch_data``): scores the fixed
+  test and validation splits of ``recommender.train.split`` in one run; the teachers' rows come
+  from the outputs ``recommender.train.teacher`` cached there.
+- ``--corpus FOLDER...``: any folders with one sub-folder per album (or ``--group-by tag``).
+
+The MFCC baselines get the whole track (20 MFCCs): "mean + std, standardised, cosine" (each
+statistic standardised over the evaluated set) and the classic Mandel & Ellis (2005) Gaussian,
+full covariance, symmetrised KL. The sound model sees only the excerpts `tonearm analyze` decodes.
 """
 
 from __future__ import annotations
@@ -12,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,12 +36,24 @@ AUDIO_SUFFIXES = frozenset(
 N_MFCC = 20
 RANDOM_SEEDS = 10
 PRECISION_AT = 10
+BOOTSTRAP_SAMPLES = 2000
+MFCC_BASELINE = "MFCC mean+std, standardised, cosine"
+MFCC_KL_BASELINE = "MFCC mean+cov, sym. KL"
 
 
 @dataclass(frozen=True)
 class CorpusTrack:
     path: Path
     group: str
+
+
+@dataclass
+class QueryScores:
+    """Average precision and precision@10 of every query, and the query's album."""
+
+    ap: np.ndarray
+    p10: np.ndarray
+    groups: list[str] = field(default_factory=list)
 
 
 def corpus_tracks(folders: list[Path], group_by: str = "folder") -> list[CorpusTrack]:
@@ -63,10 +85,10 @@ def _album_tag(path: Path) -> str:
     return f"{tags.get('albumartist', tags.get('artist', ['']))[0]}/{tags['album'][0]}"
 
 
-def ranking_metrics(distances: np.ndarray, groups: list[str]) -> tuple[float, float, int]:
-    """(mAP, precision@10, number of queries) ranking each row's others by distance."""
+def query_scores(distances: np.ndarray, groups: list[str]) -> QueryScores:
+    """Per-query AP and precision@10, ranking each row's others by distance (stable ties)."""
     labels = np.array(groups)
-    aps, precisions = [], []
+    aps, precisions, owners = [], [], []
     for q in range(len(labels)):
         relevant = labels == labels[q]
         relevant[q] = False
@@ -77,29 +99,72 @@ def ranking_metrics(distances: np.ndarray, groups: list[str]) -> tuple[float, fl
         ranks = np.flatnonzero(hits) + 1
         aps.append(float(np.mean(np.arange(1, len(ranks) + 1) / ranks)))
         precisions.append(float(hits[:PRECISION_AT].mean()))
-    return float(np.mean(aps)), float(np.mean(precisions)), len(aps)
+        owners.append(str(labels[q]))
+    return QueryScores(np.array(aps), np.array(precisions), owners)
 
 
-def cnn_vectors(paths: list[Path], model: SoundModel) -> np.ndarray:
-    vectors = []
-    for path in paths:
-        vectors.append(pool_track(model.embed_patches(frontend.track_patches(path))))
-    return np.stack(vectors)
+def ranking_metrics(distances: np.ndarray, groups: list[str]) -> tuple[float, float, int]:
+    """(mAP, precision@10, number of queries) ranking each row's others by distance."""
+    scores = query_scores(distances, groups)
+    return float(scores.ap.mean()), float(scores.p10.mean()), len(scores.ap)
+
+
+def bootstrap_interval(
+    values: np.ndarray, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> tuple[float, float]:
+    """95 % percentile bootstrap interval of the mean of ``values`` (queries resampled)."""
+    values = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), size=(samples, len(values)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def summarise(scores: QueryScores) -> dict:
+    """mAP and P@10 with bootstrap intervals, overall and per album."""
+    per_group = {}
+    owners = np.array(scores.groups)
+    for group in sorted(set(scores.groups)):
+        mask = owners == group
+        per_group[group] = {
+            "mAP": float(scores.ap[mask].mean()),
+            "P@10": float(scores.p10[mask].mean()),
+            "queries": int(mask.sum()),
+        }
+    return {
+        "mAP": float(scores.ap.mean()),
+        "mAP_95": bootstrap_interval(scores.ap),
+        "P@10": float(scores.p10.mean()),
+        "P@10_95": bootstrap_interval(scores.p10),
+        "per_group": per_group,
+    }
 
 
 def cosine_distances(vectors: np.ndarray) -> np.ndarray:
     return 1.0 - vectors @ vectors.T
 
 
-def mfcc_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and covariance of the whole track's MFCCs."""
+def cnn_vectors(paths: list[Path], model: SoundModel) -> np.ndarray:
+    return np.stack([pool_track(model.embed_patches(frontend.track_patches(p))) for p in paths])
+
+
+def mfcc_statistics(path: Path) -> np.ndarray:
+    """The whole track's 20 MFCCs summarised as mean (20), std (20) and covariance (400)."""
     import librosa
 
     info = frontend.probe(path)
     audio = frontend.read_excerpts(path, [0.0], info.duration_s + 1.0)[0]
+    if audio.shape[0] < frontend.N_FFT:
+        raise frontend.AnalysisError("decoded no audio")
     mfcc = librosa.feature.mfcc(y=audio, sr=frontend.SAMPLE_RATE_HZ, n_mfcc=N_MFCC)
     cov = np.cov(mfcc) + np.eye(N_MFCC) * 1e-3
-    return mfcc.mean(axis=1), cov
+    return np.concatenate([mfcc.mean(axis=1), mfcc.std(axis=1), cov.ravel()]).astype(np.float64)
+
+
+def mfcc_gaussian(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of the whole track's MFCCs."""
+    stats = mfcc_statistics(path)
+    return stats[:N_MFCC], stats[2 * N_MFCC :].reshape(N_MFCC, N_MFCC)
 
 
 def symmetric_kl(means: np.ndarray, covs: np.ndarray) -> np.ndarray:
@@ -113,85 +178,236 @@ def symmetric_kl(means: np.ndarray, covs: np.ndarray) -> np.ndarray:
     return 0.5 * (trace + trace.T + maha) - d
 
 
-def evaluate(tracks: list[CorpusTrack], model: SoundModel) -> dict:
-    """Embed, rank and score the corpus with all three methods."""
-    groups = [t.group for t in tracks]
-    kept: list[int] = []
-    vectors, gaussians, skipped = [], [], []
+def mfcc_distances(stats: np.ndarray) -> dict[str, np.ndarray]:
+    """Both MFCC baselines' distance matrices from rows of `mfcc_statistics`."""
+    mean_std = stats[:, : 2 * N_MFCC]
+    z = (mean_std - mean_std.mean(axis=0)) / (mean_std.std(axis=0) + 1e-9)
+    z /= np.linalg.norm(z, axis=1, keepdims=True) + 1e-12
+    means = stats[:, :N_MFCC]
+    covs = stats[:, 2 * N_MFCC :].reshape(-1, N_MFCC, N_MFCC)
+    return {MFCC_BASELINE: cosine_distances(z), MFCC_KL_BASELINE: symmetric_kl(means, covs)}
+
+
+def random_scores(groups: list[str]) -> QueryScores:
+    """Each query's AP and P@10 averaged over RANDOM_SEEDS random rankings."""
+    runs = []
+    for seed in range(RANDOM_SEEDS):
+        noise = np.random.default_rng(seed).random((len(groups), len(groups)))
+        runs.append(query_scores(noise, groups))
+    return QueryScores(
+        np.mean([r.ap for r in runs], axis=0),
+        np.mean([r.p10 for r in runs], axis=0),
+        runs[0].groups,
+    )
+
+
+def paired_difference(a: QueryScores, b: QueryScores) -> dict:
+    """mAP of ``a`` minus ``b`` on the same queries, with a paired bootstrap interval."""
+    diff = a.ap - b.ap
+    return {"mAP": float(diff.mean()), "mAP_95": bootstrap_interval(diff)}
+
+
+def evaluate(
+    tracks: list[CorpusTrack],
+    model: SoundModel | list[SoundModel],
+    teachers: dict[str, dict[str, np.ndarray]] | None = None,
+    mfcc_cache: dict[str, np.ndarray] | None = None,
+) -> dict:
+    """Embed, rank and score the tracks with every method.
+
+    ``teachers`` maps a row name to {path: track vector}; a track a teacher has no vector for
+    is left out of every method, so all rows rank the same tracks. ``mfcc_cache`` (path to
+    `mfcc_statistics`) is read and filled so a second run skips the whole-track decoding.
+    """
+    models = model if isinstance(model, list) else [model]
+    teachers = teachers or {}
+    kept: list[CorpusTrack] = []
+    vectors: list[list[np.ndarray]] = [[] for _ in models]
+    stats, skipped = [], []
     started = time.perf_counter()
-    for i, track in enumerate(tracks):
+    for track in tracks:
+        key = str(track.path)
+        lacking = [name for name, found in teachers.items() if key not in found]
+        if lacking:
+            skipped.append(f"{track.path}: no cached outputs of {', '.join(lacking)}")
+            continue
         try:
-            vector = pool_track(model.embed_patches(frontend.track_patches(track.path)))
-            gaussian = mfcc_gaussian(track.path)
+            patches = frontend.track_patches(track.path)
+            if mfcc_cache is not None and key in mfcc_cache:
+                track_stats = mfcc_cache[key]
+            else:
+                track_stats = mfcc_statistics(track.path)
+                if mfcc_cache is not None:
+                    mfcc_cache[key] = track_stats
         except frontend.AnalysisError as exc:
             skipped.append(f"{track.path}: {exc}")
             continue
-        kept.append(i)
-        vectors.append(vector)
-        gaussians.append(gaussian)
+        for found, m in zip(vectors, models, strict=True):
+            found.append(pool_track(m.embed_patches(patches)))
+        stats.append(track_stats)
+        kept.append(track)
     seconds = time.perf_counter() - started
-    groups = [groups[i] for i in kept]
-    results = {}
-    mean_ap, p10, queries = ranking_metrics(cosine_distances(np.stack(vectors)), groups)
-    results[f"sound CNN ({model.version})"] = {"mAP": mean_ap, "P@10": p10}
-    means = np.stack([g[0] for g in gaussians])
-    covs = np.stack([g[1] for g in gaussians])
-    mean_ap, p10, _ = ranking_metrics(symmetric_kl(means, covs), groups)
-    results["MFCC mean+cov, sym. KL"] = {"mAP": mean_ap, "P@10": p10}
-    random_scores = []
-    for seed in range(RANDOM_SEEDS):
-        noise = np.random.default_rng(seed).random((len(groups), len(groups)))
-        random_scores.append(ranking_metrics(noise, groups)[:2])
-    results[f"random (mean of {RANDOM_SEEDS})"] = {
-        "mAP": float(np.mean([s[0] for s in random_scores])),
-        "P@10": float(np.mean([s[1] for s in random_scores])),
-    }
+    groups = [t.group for t in kept]
+    scores: dict[str, QueryScores] = {}
+    for found, m in zip(vectors, models, strict=True):
+        scores[f"sound CNN ({m.version})"] = query_scores(cosine_distances(np.stack(found)), groups)
+    for name, found in teachers.items():
+        matrix = np.stack([found[str(t.path)] for t in kept])
+        scores[name] = query_scores(cosine_distances(matrix), groups)
+    for name, distances in mfcc_distances(np.stack(stats)).items():
+        scores[name] = query_scores(distances, groups)
+    scores[f"random (mean of {RANDOM_SEEDS})"] = random_scores(groups)
     sizes: dict[str, int] = {}
     for g in groups:
         sizes[g] = sizes.get(g, 0) + 1
+    student = scores[f"sound CNN ({models[0].version})"]
+    differences = {
+        f"{next(iter(scores))} - {MFCC_BASELINE}": paired_difference(student, scores[MFCC_BASELINE])
+    }
+    for name in teachers:
+        differences[f"{next(iter(scores))} - {name}"] = paired_difference(student, scores[name])
     return {
         "tracks": len(groups),
-        "queries": queries,
+        "queries": len(student.ap),
         "groups": sizes,
         "skipped": skipped,
         "seconds": round(seconds, 1),
-        "methods": results,
+        "methods": {name: summarise(s) for name, s in scores.items()},
+        "differences": differences,
     }
 
 
-def format_table(report: dict) -> str:
+def teacher_track_vectors(cache: Path, train_paths: set[str]) -> dict[str, dict[str, np.ndarray]]:
+    """Row name -> {absolute path: track vector} for each musicnn teacher cached in ``cache``.
+
+    Each window is standardised per dimension with the training split's statistics and made
+    unit length before the mean (issue 15: 0.547 against 0.515 for a plain mean); the two
+    teachers together are their unit vectors side by side.
+    """
+    from recommender.train.dataset import teacher_statistics, track_target, unit_rows
+    from recommender.train.teacher import TEACHER_MODELS, teacher_file
+
+    found: dict[str, dict[str, np.ndarray]] = {}
+    for model in TEACHER_MODELS:
+        path = teacher_file(cache, model, "real")
+        if not path.exists():
+            continue
+        with np.load(path) as saved:
+            outputs = {
+                str(p): saved[f"penultimate{i}"].astype(np.float32)
+                for i, p in enumerate(saved["paths"])
+            }
+        basis = [o for p, o in outputs.items() if p in train_paths] or list(outputs.values())
+        mean, std = teacher_statistics(basis)
+        found[f"musicnn {model} (teacher)"] = {
+            str(cache / p): track_target(unit_rows(o, mean, std))[0] for p, o in outputs.items()
+        }
+    if len(found) == 2:
+        first, second = found.values()
+        found["musicnn MSD + MTT (teachers)"] = {
+            p: np.concatenate([v, second[p]]) / np.sqrt(2) for p, v in first.items() if p in second
+        }
+    return found
+
+
+def cache_reports(cache: Path, models: list[SoundModel], splits: list[str]) -> dict[str, dict]:
+    """Reports for the training cache's fixed splits (``recommender.train.split``)."""
+    from recommender.train.fetch_data import read_manifest
+    from recommender.train.split import split_of
+
+    rows = read_manifest(cache)
+    train_paths = {r.path for r in rows if split_of(r.soundtrack) == "train"}
+    teachers = teacher_track_vectors(cache, train_paths)
+    stash = cache / "eval-mfcc.npz"
+    mfcc_cache: dict[str, np.ndarray] = {}
+    if stash.exists():
+        with np.load(stash) as saved:
+            mfcc_cache = dict(zip(saved["paths"].tolist(), saved["stats"], strict=True))
+    reports = {}
+    for split in splits:
+        tracks = [
+            CorpusTrack(cache / r.path, r.soundtrack)
+            for r in rows
+            if split_of(r.soundtrack) == split
+        ]
+        reports[split] = evaluate(tracks, models, teachers, mfcc_cache)
+        if mfcc_cache:
+            paths = sorted(mfcc_cache)
+            np.savez(stash, paths=np.array(paths), stats=np.stack([mfcc_cache[p] for p in paths]))
+    return reports
+
+
+def _interval(pair: tuple[float, float] | list[float]) -> str:
+    return f"[{pair[0]:.3f}, {pair[1]:.3f}]"
+
+
+def format_table(report: dict, title: str = "") -> str:
+    """The overall table, the paired differences and a per-album mAP table."""
     lines = [
-        f"{report['tracks']} tracks in {len(report['groups'])} albums/soundtracks "
+        f"{title}{report['tracks']} tracks in {len(report['groups'])} albums/soundtracks "
         f"({report['queries']} queries, {len(report['skipped'])} skipped)",
-        f"{'method':<34}{'mAP':>8}{'P@10':>8}",
+        f"{'method':<44}{'mAP':>7}  {'95 % interval':<17}{'P@10':>6}  {'95 % interval':<16}",
     ]
-    for name, scores in report["methods"].items():
-        lines.append(f"{name:<34}{scores['mAP']:>8.3f}{scores['P@10']:>8.3f}")
+    for name, s in report["methods"].items():
+        lines.append(
+            f"{name:<44}{s['mAP']:>7.3f}  {_interval(s['mAP_95']):<17}"
+            f"{s['P@10']:>6.3f}  {_interval(s['P@10_95'])}"
+        )
+    for name, d in report.get("differences", {}).items():
+        lines.append(f"  {name}: {d['mAP']:+.3f} mAP {_interval(d['mAP_95'])}")
+    names = list(report["methods"])
+    short = [f"m{i + 1}" for i in range(len(names))]
+    lines.append(
+        "mAP per album (" + ", ".join(f"{s} = {n}" for s, n in zip(short, names, strict=True)) + ")"
+    )
+    lines.append(f"{'album':<40}{'n':>4}" + "".join(f"{s:>7}" for s in short))
+    for group in sorted(report["groups"]):
+        row = [
+            report["methods"][n]["per_group"].get(group, {}).get("mAP", float("nan")) for n in names
+        ]
+        lines.append(
+            f"{group:<40}{report['groups'][group]:>4}" + "".join(f"{v:>7.3f}" for v in row)
+        )
     return "\n".join(lines)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("sound", help="sound similarity: CNN vs MFCC vs random")
+    parser = subparsers.add_parser(
+        "sound", help="sound similarity: CNN vs teachers vs MFCC vs random"
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--cache", type=Path, help="training cache: score its test and validation splits"
+    )
+    source.add_argument(
+        "--corpus", type=Path, nargs="+", help="folder(s) with one folder per album"
+    )
     parser.add_argument(
-        "--corpus", type=Path, nargs="+", required=True, help="folder(s) with one folder per album"
+        "--splits", nargs="+", default=["test", "validation"], choices=["test", "validation"]
     )
     parser.add_argument("--group-by", choices=["folder", "tag"], default="folder")
     parser.add_argument(
         "--only", nargs="+", metavar="FOLDER", help="score only these album folders (by name)"
     )
-    parser.add_argument("--model", type=Path, default=MODEL_PATH)
+    parser.add_argument(
+        "--model", type=Path, nargs="+", default=[MODEL_PATH], help="ONNX model(s); first is judged"
+    )
     parser.add_argument("--json", type=Path, help="also write the report here")
     parser.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    tracks = corpus_tracks(args.corpus, args.group_by)
-    if args.only:
-        tracks = [t for t in tracks if t.group.split("/", 1)[-1] in set(args.only)]
-    report = evaluate(tracks, SoundModel(args.model, threads=2))
-    print(format_table(report))
-    for group, size in sorted(report["groups"].items()):
-        print(f"  {size:>4}  {group}")
+    models = [SoundModel(m, threads=2) for m in args.model]
+    if args.cache is not None:
+        reports = cache_reports(args.cache.resolve(), models, args.splits)
+    else:
+        tracks = corpus_tracks(args.corpus, args.group_by)
+        if args.only:
+            tracks = [t for t in tracks if t.group.split("/", 1)[-1] in set(args.only)]
+        reports = {"corpus": evaluate(tracks, models)}
+    for name, report in reports.items():
+        print(format_table(report, f"{name}: "))
+        print()
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+        args.json.write_text(json.dumps(reports, indent=2) + "\n")
     return 0

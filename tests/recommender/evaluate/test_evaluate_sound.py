@@ -35,3 +35,32 @@ def test_symmetric_kl_is_zero_for_identical_and_grows_with_distance() -> None:
     assert d[0, 1] == pytest.approx(0.0, abs=1e-9)
     assert d[0, 2] == pytest.approx(9.0)  # 0.5 * (2 + 2 + 3^2 * 2) - 2
     np.testing.assert_allclose(d, d.T)
+
+
+def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_queries() -> None:
+    from recommender.evaluate.sound import bootstrap_interval
+
+    rng = np.random.default_rng(0)
+    few, many = rng.random(20), rng.random(2000)
+    low, high = bootstrap_interval(few)
+    assert low < few.mean() < high
+    low_many, high_many = bootstrap_interval(many)
+    assert low_many < many.mean() < high_many
+    assert high_many - low_many < (high - low) / 4
+
+
+def test_summary_reports_each_album_and_a_paired_difference() -> None:
+    from recommender.evaluate.sound import paired_difference, query_scores, summarise
+
+    groups = ["a"] * 3 + ["b"] * 3
+    same = np.array([[g == h for h in groups] for g in groups])
+    perfect = query_scores(np.where(same, 0.1, 1.0), groups)
+    # album b ranked worst-first: its tracks find album a before each other
+    flipped = np.where(same, 0.1, 1.0)
+    flipped[3:, :] = np.where(same[3:, :], 1.0, 0.1)
+    worse = query_scores(flipped, groups)
+    summary = summarise(worse)
+    assert summary["per_group"]["a"]["mAP"] == 1.0
+    assert summary["per_group"]["b"]["mAP"] < 0.5 and summary["per_group"]["b"]["queries"] == 3
+    difference = paired_difference(perfect, worse)
+    assert difference["mAP"] > 0 and difference["mAP_95"][0] >= 0
