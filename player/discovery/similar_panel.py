@@ -29,6 +29,7 @@ from recommender.core.errors import NotFoundError
 from recommender.library.store import Store
 from recommender.library.tracks import Track, get_track, get_tracks
 from recommender.sound.coverage import sound_coverage
+from recommender.sound.similarity import Neighbour
 
 if TYPE_CHECKING:
     from player.workers.context import ViewContext
@@ -40,10 +41,11 @@ PLAY_CONTEXT = "similar"
 
 @dataclass
 class Similar:
-    """What the panel shows: the seed, its neighbours with cosine scores, or a note why not."""
+    """What the panel shows: the seed, its neighbours (with the index's Neighbour: cosine and
+    calibrated closeness), or a note why not."""
 
     seed: Track
-    neighbours: list[tuple[Track, float]] = field(default_factory=list)
+    neighbours: list[tuple[Track, Neighbour]] = field(default_factory=list)
     note: str = ""
 
 
@@ -63,7 +65,7 @@ def find_similar(store: Store, worker: TasteWorker, track_id: int) -> Similar:
             "compare it with. " + sound_coverage(store).note,
         )
     tracks = get_tracks(store, [n.track_id for n in found])
-    return Similar(seed, [(tracks[n.track_id], n.score) for n in found if n.track_id in tracks])
+    return Similar(seed, [(tracks[n.track_id], n) for n in found if n.track_id in tracks])
 
 
 class SimilarPanel(QWidget):
@@ -94,7 +96,10 @@ class SimilarPanel(QWidget):
         self.note.hide()
         self.list = QTreeWidget()
         self.list.setColumnCount(2)
-        self.list.setHeaderLabels(["Track", "Sound"])
+        self.list.setHeaderLabels(["Track", "Closeness"])
+        self.list.headerItem().setToolTip(
+            1, "How alike they sound: the share of your library's track pairs that are closer"
+        )
         self.list.setRootIsDecorated(False)
         self.list.setAlternatingRowColors(True)
         self.list.setUniformRowHeights(True)
@@ -147,13 +152,18 @@ class SimilarPanel(QWidget):
         )
         self.note.setText(result.note)
         self.note.setVisible(bool(result.note))
-        for track, score in result.neighbours:
+        for track, neighbour in result.neighbours:
             item = QTreeWidgetItem(
-                [f"{track.artist or '?'} – {track.display_title}", f"{score:.2f}"]
+                [f"{track.artist or '?'} – {track.display_title}", neighbour.closeness]
             )
             item.setData(0, Qt.ItemDataRole.UserRole, track.id)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setToolTip(0, f"{track.album or ''}\ncosine {score:.3f}".strip())
+            item.setToolTip(0, f"{track.album or ''}\ncosine {neighbour.score:.3f}".strip())
+            item.setToolTip(
+                1,
+                f"Closer than {neighbour.percentile:.1f} % of the pairs in your library"
+                f" (cosine {neighbour.score:.3f})",
+            )
             self.list.addTopLevelItem(item)
         self.play_button.setEnabled(bool(result.neighbours))
         self.shown.emit(result)

@@ -53,16 +53,29 @@ def run_similar(args: argparse.Namespace, ctx: Context) -> int:
             {
                 "seed": seed.to_json(),
                 "model_version": index.model_version,
+                # "score" stays the raw cosine (what ranks); "percentile" is where it falls
+                # among the library's pairs, "closeness" the same in words.
                 "neighbours": [
-                    {"score": round(n.score, 4), **tracks[n.track_id].to_json()} for n in neighbours
+                    {
+                        "score": round(n.score, 4),
+                        "cosine": round(n.score, 6),
+                        "percentile": round(n.percentile, 3),
+                        "closeness": n.closeness,
+                        **tracks[n.track_id].to_json(),
+                    }
+                    for n in neighbours
                 ],
             }
         )
         return 0
     print(f"sounds like: {seed.artist or '?'} - {seed.display_title}  [{seed.id}]")
+    print(f"(closeness: the share of the library's {len(index)}-track pairs that are closer)")
     for n in neighbours:
         track = tracks[n.track_id]
-        print(f"{n.score:6.3f}  {track.artist or '?'} - {track.display_title}  [{track.id}]")
+        print(
+            f"{n.closeness:>10}  cos {n.score:5.3f}  {track.artist or '?'} - "
+            f"{track.display_title}  [{track.id}]"
+        )
     return 0
 
 

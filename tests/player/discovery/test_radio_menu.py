@@ -37,6 +37,11 @@ def test_more_like_this_lists_sound_neighbours_in_a_playable_panel(qtbot, make_w
     album_mates = set(ids[24:36])  # insert_library: 12 tracks an album
     assert len(album_mates & set(neighbours[:5])) >= 3  # nearest by sound: its own album
     assert "Sounds like" in panel.seed_label.text() and not result.note
+    # the Closeness column is calibrated: album mates read as closer than the last rows
+    shown_text = [panel.list.topLevelItem(i).text(1) for i in range(len(neighbours))]
+    assert all(text.startswith("top ") for text in shown_text)
+    first, last = result.neighbours[0][1], result.neighbours[-1][1]
+    assert first.percentile > last.percentile and shown_text[0] != shown_text[-1]
     panel.play_row(2)
     assert window.list_context == "similar"
     assert window.order.current().track_id == neighbours[2]

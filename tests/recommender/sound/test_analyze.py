@@ -1,5 +1,6 @@
 """`embed_tracks` and `tonearm analyze` on generated audio: results, errors, resumability."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -152,7 +153,14 @@ def test_cli_analyze_then_similar_and_export(tmp_path: Path, capsys) -> None:
     assert "embedded 4, failed 2" in out and "silent" in out
     assert main(["--data-dir", str(data), "similar", str(ids["tone0"]), "-n", "2"]) == 0
     out = capsys.readouterr().out
-    assert "Tone 0" in out.splitlines()[0] and len(out.splitlines()) == 3
+    lines = out.splitlines()
+    assert "Tone 0" in lines[0] and len(lines) == 4
+    assert lines[2].lstrip().startswith("top ") and "cos " in lines[2]  # calibrated, then raw
+    assert main(["--data-dir", str(data), "similar", str(ids["tone0"]), "--json"]) == 0
+    neighbours = json.loads(capsys.readouterr().out)["neighbours"]
+    assert all(0 <= n["percentile"] <= 100 and -1 <= n["cosine"] <= 1 for n in neighbours)
+    assert neighbours[0]["percentile"] >= neighbours[-1]["percentile"]
+    assert neighbours[0]["cosine"] >= neighbours[-1]["cosine"]
     npz = tmp_path / "emb.npz"
     assert main(["--data-dir", str(data), "export", "embeddings", "--out", str(npz)]) == 0
     with np.load(npz) as exported:
