@@ -1,13 +1,20 @@
-"""Item-item collaborative filtering over many users' listens: cosine neighbours in scipy.sparse.
+"""Collaborative filtering over many users' listens: item-item cosine neighbours and the
+listeners' profiles for user-based CF, in scipy.sparse.
 
-Built once (`build_model`), saved as one .npz (`save` / `load_model`) so that every uvicorn
-worker loads the same read-only model: the server keeps no state between requests.
+Built once (`build_model` here, or `recommender.server.spark_build` on Apache Spark), saved as one
+.npz (`save` / `load_model`) so that every uvicorn worker loads the same read-only model: the
+server keeps no state between requests. Both builds end in `assemble_model`, so a model built on
+a cluster is the same file a replica loads.
+
+The model is defined so that it does not depend on the order of the input: items are ordered by
+key, listeners by name, ties broken by index, similarities rounded to `SIMILARITY_DECIMALS`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +23,31 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.core.errors import UsageError
+from recommender.library.matching import normalise_artist
 from recommender.remote.protocol import normalise_artist_title
-from recommender.server.listens import Listen, item_key, read_listens
+from recommender.server.listens import Listen, item_key, listen_files, read_listens
+from recommender.server.user_cf import ListenerIndex
 
 MODEL_NAME = "tonearm-itemcf"
+MODEL_FORMAT = 2
+"""1: item neighbours only; 2: adds the listeners' profiles and item artists (user-based CF)."""
 NEIGHBOURS = 50
+USER_ITEM_CAP = 500
+"""Each listener contributes only their USER_ITEM_CAP most played items. Co-occurrence pairs grow
+with the square of a listener's items: one listener with 20,000 distinct items makes 200 million
+pairs, as many as a million listeners with 20 items each, and a distributed join spends its time
+on that one key. Their 500 most played items say what they like as well as all of them do."""
+SIMILARITY_DECIMALS = 6
+"""Similarities are rounded before the top-k cut, so equal values stay equal whichever engine
+summed them (float sums differ in the last bits with the order of the terms)."""
 BLOCK_ITEMS = 2048
 SEED_WEIGHT = 1.0
 RECENT_WEIGHT = 0.5
 GENRE_BOOST = 1.25
+CF_MODES = ("item", "user", "blend")
+DEFAULT_CF = "blend"
+"""What `tonearm serve` answers with unless told: the best of item, user and blend on the
+held-out evaluation in docs/recommendations.md (`python -m recommender.evaluate server`)."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +61,7 @@ class Suggestion:
 
 @dataclass
 class ItemModel:
-    """Items (keys, display names, genres), their top neighbours, and popularity order."""
+    """Items (keys, display names, genres), their top neighbours, listeners, popularity order."""
 
     keys: np.ndarray
     artists: np.ndarray
@@ -50,19 +73,30 @@ class ItemModel:
     version: str
     users: int
     listens: int
+    profiles: sp.csr_matrix | None = None  # users x items, log(1 + plays), capped per user
+    item_artist: np.ndarray | None = None  # int32 artist number per item
     name: str = MODEL_NAME
     _index: dict[str, int] = field(default_factory=dict, repr=False)
+    _listeners: ListenerIndex | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for i, key in enumerate(self.keys.tolist()):
             self._index[key] = i
+        for i in range(len(self.keys)):
             self._index.setdefault(
                 "name:" + normalise_artist_title(self.artists[i], self.titles[i]), i
             )
+        if self.profiles is not None and self.item_artist is not None:
+            self._listeners = ListenerIndex.from_profiles(self.profiles, self.item_artist)
 
     @property
     def size(self) -> int:
         return len(self.keys)
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The CF modes this model can answer (format 1 files have no listeners' profiles)."""
+        return CF_MODES if self._listeners is not None else ("item",)
 
     def lookup(self, artist: str, title: str, mbid: str | None) -> int | None:
         """The item index for a request's seed: MusicBrainz id first, then the normalised name."""
@@ -76,8 +110,13 @@ class ItemModel:
         recent: Sequence[tuple[str, str, str | None]] = (),
         genres: Sequence[str] = (),
         k: int = 20,
+        cf: str = "item",
     ) -> list[Suggestion]:
-        """Neighbours of the seeds (recent listens count half), then popular items to fill k."""
+        """Scored by `cf` (item neighbours, nearest listeners, or both), popular items fill k."""
+        if cf not in CF_MODES:
+            raise UsageError(f"unknown CF mode {cf!r}; choose one of {', '.join(CF_MODES)}")
+        if cf not in self.modes:
+            cf = "item"
         weights: dict[int, float] = {}
         for group, weight in ((seeds, SEED_WEIGHT), (recent, RECENT_WEIGHT)):
             for artist, title, mbid in group:
@@ -90,17 +129,24 @@ class ItemModel:
         used = set(weights)
         if weights:
             rows = np.fromiter(weights, dtype=np.int64)
-            w = np.fromiter(weights.values(), dtype=np.float32)
-            block = self.neighbours[rows]
-            scores = np.asarray(block.T @ w).ravel() * boost
+            w = np.fromiter(weights.values(), dtype=np.float64)
+            parts = []
+            if cf in ("item", "blend"):
+                parts.append(self._item_scores(rows, w))
+            if cf in ("user", "blend"):
+                parts.append(self._user_scores(rows, w))
+            scores = sum(p[0] / max(float(p[0].max()), 1e-12) for p in parts) / len(parts)
+            scores = scores * boost
             scores[rows] = 0.0
             candidates = np.flatnonzero(scores > 0)
-            top = candidates[np.argsort(-scores[candidates], kind="stable")[:k]]
+            top = candidates[np.lexsort((candidates, -scores[candidates]))[:k]]
             if len(top):
-                contrib = block[:, top].toarray() * w[:, None]
-                best_seed = rows[np.argmax(contrib, axis=0)]
-                for item, seed in zip(top.tolist(), best_seed.tolist(), strict=True):
-                    reason = f"listeners of {self.artists[seed]} – {self.titles[seed]} also play it"
+                reasons = [p[1](top) for p in parts]
+                # in a blend, each item's reason comes from the half that scored it higher
+                share = np.array([p[0][top] / max(float(p[0].max()), 1e-12) for p in parts])
+                pick = np.argmax(share, axis=0)
+                for n, item in enumerate(top.tolist()):
+                    reason = reasons[int(pick[n])][n]
                     out.append(self._suggestion(item, float(scores[item]), reason))
                     used.add(item)
         if len(out) < k:
@@ -113,8 +159,32 @@ class ItemModel:
                 out.append(self._suggestion(item, score, "popular with listeners"))
         return out
 
+    def _item_scores(self, rows: np.ndarray, w: np.ndarray):
+        block = self.neighbours[rows]
+        scores = np.asarray(block.T @ w).ravel()
+
+        def reasons(top: np.ndarray) -> list[str]:
+            contrib = block[:, top].toarray() * w[:, None]
+            best_seed = rows[np.argmax(contrib, axis=0)]
+            return [
+                f"listeners of {self.artists[s]} – {self.titles[s]} also play it"
+                for s in best_seed.tolist()
+            ]
+
+        return scores, reasons
+
+    def _user_scores(self, rows: np.ndarray, w: np.ndarray):
+        assert self._listeners is not None
+        values = np.log1p(w)
+        scores, listeners, r = self._listeners.scores(rows, values)
+
+        def reasons(top: np.ndarray) -> list[str]:
+            return self._listeners.reasons(rows, listeners, r, top)
+
+        return scores, reasons
+
     def _genre_boost(self, wanted: set[str]) -> np.ndarray:
-        boost = np.ones(self.size, dtype=np.float32)
+        boost = np.ones(self.size, dtype=np.float64)
         if wanted:
             hits = [i for i, g in enumerate(self.genres.tolist()) if wanted & set(g.split(";"))]
             boost[hits] = GENRE_BOOST
@@ -125,30 +195,58 @@ class ItemModel:
         return Suggestion(str(self.artists[item]), str(self.titles[item]), mbid, score, reason)
 
     def save(self, path: Path) -> None:
-        """One .npz, no pickles: safe to load in every worker."""
+        """One .npz, no pickles: safe to load in every worker. Written whole, then renamed into
+        place, so a replica watching `path` never reads half a file."""
         n = self.neighbours
-        meta = {"version": self.version, "users": self.users, "listens": self.listens}
-        with path.open("wb") as fh:
-            np.savez(
-                fh,
-                keys=self.keys,
-                artists=self.artists,
-                titles=self.titles,
-                mbids=self.mbids,
-                genres=self.genres,
-                indptr=n.indptr,
-                indices=n.indices,
-                data=n.data,
-                popular=self.popular,
-                meta=np.array(json.dumps(meta)),
+        meta = {
+            "version": self.version,
+            "users": self.users,
+            "listens": self.listens,
+            "format": MODEL_FORMAT,
+        }
+        arrays = dict(
+            keys=self.keys,
+            artists=self.artists,
+            titles=self.titles,
+            mbids=self.mbids,
+            genres=self.genres,
+            indptr=n.indptr,
+            indices=n.indices,
+            data=n.data,
+            popular=self.popular,
+            meta=np.array(json.dumps(meta)),
+        )
+        if self.profiles is not None and self.item_artist is not None:
+            p = self.profiles
+            arrays.update(
+                profile_indptr=p.indptr,
+                profile_indices=p.indices,
+                profile_data=p.data,
+                item_artist=self.item_artist,
             )
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.{self.version}.tmp")
+        with tmp.open("wb") as fh:
+            np.savez(fh, **arrays)
+        tmp.replace(path)
 
 
 def load_model(path: Path) -> ItemModel:
-    with np.load(path, allow_pickle=False) as z:
+    try:
+        z = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the model file {path}: {exc}") from exc
+    with z:
         size = len(z["keys"])
         neighbours = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=(size, size))
         meta = json.loads(str(z["meta"]))
+        profiles = item_artist = None
+        if "profile_indptr" in z.files:
+            indptr = z["profile_indptr"]
+            profiles = sp.csr_matrix(
+                (z["profile_data"], z["profile_indices"], indptr), shape=(len(indptr) - 1, size)
+            )
+            item_artist = z["item_artist"]
         return ItemModel(
             keys=z["keys"],
             artists=z["artists"],
@@ -160,35 +258,96 @@ def load_model(path: Path) -> ItemModel:
             version=meta["version"],
             users=meta["users"],
             listens=meta["listens"],
+            profiles=profiles,
+            item_artist=item_artist,
         )
 
 
-def _top_k_rows(sim: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Keep the k largest entries of each row."""
-    indptr = [0]
-    indices: list[np.ndarray] = []
-    data: list[np.ndarray] = []
-    for row in range(sim.shape[0]):
-        start, end = sim.indptr[row], sim.indptr[row + 1]
-        cols, vals = sim.indices[start:end], sim.data[start:end]
-        if len(vals) > k:
-            keep = np.argpartition(-vals, k)[:k]
-            cols, vals = cols[keep], vals[keep]
-        indices.append(cols)
-        data.append(vals)
-        indptr.append(indptr[-1] + len(cols))
-    return sp.csr_matrix(
-        (np.concatenate(data), np.concatenate(indices), np.array(indptr)), shape=sim.shape
+# --- building -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelParts:
+    """What either build computes, before it becomes an `ItemModel`; items in key order."""
+
+    keys: np.ndarray
+    artists: np.ndarray
+    titles: np.ndarray
+    mbids: np.ndarray
+    genres: np.ndarray
+    artist_keys: np.ndarray  # normalised lead artist of each item's display name
+    listeners: np.ndarray  # distinct listeners per item
+    neighbour_rows: np.ndarray
+    neighbour_cols: np.ndarray
+    neighbour_values: np.ndarray
+    profile_rows: np.ndarray
+    profile_cols: np.ndarray
+    profile_values: np.ndarray
+    users: int
+    listens: int
+
+
+def assemble_model(parts: ModelParts) -> ItemModel:
+    """The servable model; its version is a hash of its content, so equal models share it."""
+    n = len(parts.keys)
+    neighbours = sp.csr_matrix(
+        (parts.neighbour_values.astype(np.float32), (parts.neighbour_rows, parts.neighbour_cols)),
+        shape=(n, n),
+    )
+    neighbours.sort_indices()
+    profiles = sp.csr_matrix(
+        (parts.profile_values.astype(np.float32), (parts.profile_rows, parts.profile_cols)),
+        shape=(parts.users, n),
+    )
+    profiles.sort_indices()
+    popular = np.lexsort((np.arange(n), -parts.listeners.astype(np.int64))).astype(np.int32)
+    _, item_artist = np.unique(parts.artist_keys.astype(str), return_inverse=True)
+    digest = hashlib.sha1(f"{NEIGHBOURS}:{USER_ITEM_CAP}:{parts.listens}".encode())
+    digest.update("\n".join(parts.keys.tolist()).encode())
+    for array in (neighbours.indptr, neighbours.indices, neighbours.data, profiles.indptr):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return ItemModel(
+        keys=parts.keys.astype(str),
+        artists=parts.artists.astype(str),
+        titles=parts.titles.astype(str),
+        mbids=parts.mbids.astype(str),
+        genres=parts.genres.astype(str),
+        neighbours=neighbours,
+        popular=popular,
+        version=digest.hexdigest()[:12],
+        users=parts.users,
+        listens=parts.listens,
+        profiles=profiles,
+        item_artist=item_artist.astype(np.int32),
     )
 
 
+def top_k_per_row(
+    rows: np.ndarray, cols: np.ndarray, values: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k largest values of each row; ties go to the smaller column (order-independent)."""
+    order = np.lexsort((cols, -values, rows))
+    rows, cols, values = rows[order], cols[order], values[order]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    keep = rank < k
+    return rows[keep], cols[keep], values[keep]
+
+
+def cap_user_items(counts: sp.csr_matrix, cap: int) -> sp.csr_matrix:
+    """Each row's `cap` largest counts (ties to the smaller item), the rest dropped."""
+    coo = counts.tocoo()
+    r, c, v = top_k_per_row(coo.row, coo.col, coo.data, cap)
+    return sp.csr_matrix((v, (r, c)), shape=counts.shape)
+
+
 def build_model(
-    listens: Iterable[Listen], *, neighbours: int = NEIGHBOURS, version_seed: str = ""
+    listens: Iterable[Listen], *, neighbours: int = NEIGHBOURS, user_item_cap: int = USER_ITEM_CAP
 ) -> ItemModel:
-    """Users x items matrix (log of play counts), L2-normalised items, cosine top-k neighbours."""
+    """In-process build: users x items of log(1 + plays), cosine between items, top-k kept."""
     rows = list(listens)
     if not rows:
-        raise UsageError("the listens file has no usable listens (each needs artist and title)")
+        raise UsageError("the listens have no usable listens (each needs artist and title)")
     names: dict[tuple[str, str], str] = {}  # listens repeat: normalise each spelling once
     for listen in rows:
         pair = (listen.artist, listen.title)
@@ -197,64 +356,85 @@ def build_model(
     mbid_by_name: dict[str, str] = {}
     for listen in rows:
         if listen.mbid:
-            mbid_by_name.setdefault(names[listen.artist, listen.title], listen.mbid)
-    item_ids: dict[str, int] = {}
-    user_ids: dict[str, int] = {}
-    artists: list[str] = []
-    titles: list[str] = []
-    mbids: list[str] = []
-    genres: list[set[str]] = []
-    u_idx = np.empty(len(rows), dtype=np.int32)
-    i_idx = np.empty(len(rows), dtype=np.int32)
-    for n, listen in enumerate(rows):
-        key = item_key(listen, mbid_by_name, names[listen.artist, listen.title])
-        item = item_ids.get(key)
-        if item is None:
-            item = item_ids[key] = len(item_ids)
-            artists.append(listen.artist)
-            titles.append(listen.title)
-            mbids.append(key[5:] if key.startswith("mbid:") else "")
-            genres.append(set())
-        genres[item].update(listen.genres)
-        u_idx[n] = user_ids.setdefault(listen.user, len(user_ids))
-        i_idx[n] = item
+            name = names[listen.artist, listen.title]
+            known = mbid_by_name.get(name)
+            if known is None or listen.mbid < known:
+                mbid_by_name[name] = listen.mbid
+    listen_keys = [item_key(x, mbid_by_name, names[x.artist, x.title]) for x in rows]
+    spellings = Counter((key, x.artist, x.title) for key, x in zip(listen_keys, rows, strict=True))
+    display: dict[str, tuple[int, str, str]] = {}
+    for (key, artist, title), count in spellings.items():
+        best = display.get(key)
+        # the most played spelling names the item; equal counts: the smallest (artist, title)
+        if best is None or (-count, artist, title) < (-best[0], best[1], best[2]):
+            display[key] = (count, artist, title)
+    keys = sorted(display)
+    item_ids = {key: i for i, key in enumerate(keys)}
+    genres: list[set[str]] = [set() for _ in keys]
+    for key, listen in zip(listen_keys, rows, strict=True):
+        if listen.genres:
+            genres[item_ids[key]].update(listen.genres)
+    user_names = sorted({x.user for x in rows})
+    user_ids = {u: i for i, u in enumerate(user_names)}
+    u_idx = np.fromiter((user_ids[x.user] for x in rows), dtype=np.int64, count=len(rows))
+    i_idx = np.fromiter((item_ids[k] for k in listen_keys), dtype=np.int64, count=len(rows))
     counts = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (u_idx, i_idx)),
-        shape=(len(user_ids), len(item_ids)),
+        (np.ones(len(rows), dtype=np.float64), (u_idx, i_idx)),
+        shape=(len(user_names), len(keys)),
     )
     counts.sum_duplicates()
-    counts.data = np.log1p(counts.data).astype(np.float32)
-    norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=0)).ravel())
-    norms[norms == 0] = 1.0
-    x = sp.csc_matrix(counts.multiply(1.0 / norms[None, :]).astype(np.float32))
-    xt = x.T.tocsr()
-    blocks = []
-    for start in range(0, x.shape[1], BLOCK_ITEMS):
-        sim = (xt[start : start + BLOCK_ITEMS] @ x).tocoo()
-        keep = sim.row + start != sim.col  # an item is not its own neighbour
-        sim = sp.csr_matrix((sim.data[keep], (sim.row[keep], sim.col[keep])), shape=sim.shape)
-        blocks.append(_top_k_rows(sim, neighbours))
-    neighbour_matrix = sp.vstack(blocks).tocsr().astype(np.float32)
     listeners = np.diff(sp.csc_matrix(counts).indptr)
-    popular = np.argsort(-listeners, kind="stable")
-    digest = hashlib.sha1(version_seed.encode() + str(neighbours).encode())
-    digest.update(np.ascontiguousarray(i_idx).tobytes())
-    return ItemModel(
-        keys=np.array(list(item_ids)),
-        artists=np.array(artists),
-        titles=np.array(titles),
-        mbids=np.array(mbids),
-        genres=np.array([";".join(sorted(g)) for g in genres]),
-        neighbours=neighbour_matrix,
-        popular=popular.astype(np.int32),
-        version=digest.hexdigest()[:12],
-        users=len(user_ids),
-        listens=len(rows),
+    capped = cap_user_items(counts, user_item_cap)
+    profile = capped.copy()
+    profile.data = np.log1p(profile.data)
+    nr, nc, nv = item_neighbours(profile, neighbours)
+    coo = profile.tocoo()
+    artists = np.array([display[k][1] for k in keys])
+    titles = np.array([display[k][2] for k in keys])
+    return assemble_model(
+        ModelParts(
+            keys=np.array(keys),
+            artists=artists,
+            titles=titles,
+            mbids=np.array([k[5:] if k.startswith("mbid:") else "" for k in keys]),
+            genres=np.array([";".join(sorted(g)) for g in genres]),
+            artist_keys=np.array([normalise_artist(a) for a in artists.tolist()]),
+            listeners=listeners,
+            neighbour_rows=nr,
+            neighbour_cols=nc,
+            neighbour_values=nv,
+            profile_rows=coo.row,
+            profile_cols=coo.col,
+            profile_values=coo.data,
+            users=len(user_names),
+            listens=len(rows),
+        )
     )
 
 
-def build_model_from_files(paths: Sequence[Path], *, neighbours: int = NEIGHBOURS) -> ItemModel:
-    """Read every listens file and build the model; the version depends on the files' bytes."""
-    digest = hashlib.sha1()
-    listens = list(read_listens(paths, digest))
-    return build_model(listens, neighbours=neighbours, version_seed=digest.hexdigest())
+def item_neighbours(
+    profile: sp.csr_matrix, k: int = NEIGHBOURS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(item, neighbour, cosine) triples: the k best of each item, by blocks of BLOCK_ITEMS."""
+    norms = np.sqrt(np.asarray(profile.multiply(profile).sum(axis=0)).ravel())
+    norms[norms == 0] = 1.0
+    x = sp.csc_matrix(profile.multiply(1.0 / norms[None, :]))
+    xt = x.T.tocsr()
+    out_r, out_c, out_v = [], [], []
+    for start in range(0, x.shape[1], BLOCK_ITEMS):
+        sim = (xt[start : start + BLOCK_ITEMS] @ x).tocoo()
+        row = sim.row.astype(np.int64) + start
+        value = np.round(sim.data, SIMILARITY_DECIMALS)
+        keep = (row != sim.col) & (value > 0)  # an item is not its own neighbour
+        r, c, v = top_k_per_row(row[keep], sim.col[keep].astype(np.int64), value[keep], k)
+        out_r.append(r)
+        out_c.append(c)
+        out_v.append(v)
+    return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_v)
+
+
+def build_model_from_files(
+    paths: Sequence[str | Path], *, neighbours: int = NEIGHBOURS
+) -> ItemModel:
+    """Read every listens file (files, folders, globs, archives) and build the model here."""
+    return build_model(read_listens(listen_files(paths)), neighbours=neighbours)

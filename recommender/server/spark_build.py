@@ -1,0 +1,443 @@
+"""The CF model built on Apache Spark: the same model as `build_model`, past one machine.
+
+`tonearm serve build --engine spark` (local mode by default, `--spark-master URL` for a cluster,
+or this module under `spark-submit`). Needs the `spark` extra (pyspark) and a Java runtime.
+
+Every step is a DataFrame job; nothing the size of the listens or of the users x items matrix
+goes through the driver. Item-item cosine is co-occurrence by a self-join on the listener, with
+each listener capped at `USER_ITEM_CAP` items (see there why) and only pairs i < j emitted, then
+summed by Spark's partial aggregation before the shuffle; the top `NEIGHBOURS` per item are
+picked with a window. The results (the item table, the neighbour triples and the capped
+profiles) are written as Parquet to a staging folder and read back into the one .npz file the
+replicas load, through `assemble_model`, as the in-process build does.
+
+The same rules as the in-process build, so the two agree: JSON lines are parsed on the executors
+by the same `parse_listen`; names are normalised by the same `recording_key`; a name joins the
+smallest MusicBrainz id seen with it; an item is named by its most played spelling (ties: the
+smallest); items in key order, listeners in name order; similarities rounded to
+`SIMILARITY_DECIMALS` and ties broken by the smaller item.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from recommender.core.errors import UsageError
+from recommender.library.matching import normalise_artist
+from recommender.remote.protocol import normalise_artist_title
+from recommender.server.listens import (
+    _kind,
+    listen_files,
+    parquet_columns,
+    parse_genres,
+    parse_listen,
+)
+from recommender.server.model import (
+    NEIGHBOURS,
+    SIMILARITY_DECIMALS,
+    USER_ITEM_CAP,
+    ItemModel,
+    ModelParts,
+    assemble_model,
+)
+
+log = logging.getLogger(__name__)
+
+MBID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+DEFAULT_MASTER = "local[2]"
+DEFAULT_DRIVER_MEMORY = "2g"
+LOCAL_SHUFFLE_PARTITIONS = 8
+
+
+def _pyspark():
+    try:
+        import pyspark  # noqa: F401
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise UsageError(
+            "the Spark build needs the 'spark' extra: pip install \"tonearm[spark]\" "
+            f"(and a Java 17+ runtime): {exc}"
+        ) from exc
+    return SparkSession
+
+
+def spark_session(
+    master: str | None = None,
+    *,
+    driver_memory: str | None = None,
+    local_dir: str | None = None,
+    shuffle_partitions: int | None = None,
+):
+    """A SparkSession: local mode unless `master` names a cluster (or spark-submit set one)."""
+    SparkSession = _pyspark()
+    builder = SparkSession.builder.appName("tonearm-build")
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit started the JVM, master set
+    if master or not submitted:
+        builder = builder.master(master or DEFAULT_MASTER)
+    is_local = (master or DEFAULT_MASTER).startswith("local")
+    builder = (
+        builder.config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        # plain Python UDFs: the Arrow ones need pandas, which Tonearm does not install
+        .config("spark.sql.execution.pythonUDF.arrow.enabled", "false")
+    )
+    if is_local:
+        # the Python workers run this interpreter (with Tonearm importable), not the first python3
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = builder.config("spark.driver.memory", driver_memory or DEFAULT_DRIVER_MEMORY)
+        builder = builder.config(
+            "spark.sql.shuffle.partitions", str(shuffle_partitions or LOCAL_SHUFFLE_PARTITIONS)
+        )
+    elif shuffle_partitions:
+        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    if local_dir:
+        builder = builder.config("spark.local.dir", local_dir)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # py4j/Java start-up failures carry Java's own text
+        raise UsageError(f"cannot start Spark (is Java 17+ installed?): {exc}") from exc
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+# --- reading listens into one DataFrame (user, artist, title, mbid, genres) -----------------------
+
+
+def _stem_of(column):
+    from pyspark.sql import functions as F
+
+    return F.regexp_extract(column, r"([^/]+?)(\.[^./]*)?$", 1)
+
+
+def _json_listens(spark, paths: list[str]):
+    """JSON lines parsed on the executors by the in-process parser itself (one rule, no drift)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    schema = T.StructType(
+        [
+            T.StructField("user", T.StringType()),
+            T.StructField("artist", T.StringType()),
+            T.StructField("title", T.StringType()),
+            T.StructField("mbid", T.StringType()),
+            T.StructField("genres", T.ArrayType(T.StringType())),
+        ]
+    )
+
+    @F.udf(schema)
+    def parse(value, stem):
+        try:
+            line = json.loads(value)
+        except ValueError:
+            return None
+        listen = parse_listen(line, stem) if isinstance(line, dict) else None
+        if listen is None:
+            return None
+        return (listen.user, listen.artist, listen.title, listen.mbid, list(listen.genres))
+
+    # input_file_name is a URI (file:///...): its last part before the suffix is the stem
+    frame = spark.read.text(paths).withColumn("file", F.input_file_name())
+    parsed = frame.select(parse(F.col("value"), _stem_of(F.col("file"))).alias("l"))
+    return parsed.where(F.col("l").isNotNull()).select("l.*")
+
+
+def _parquet_listens(spark, paths: list[str]):
+    """Parquet read natively; columns named as ListenBrainz's Spark dump or the flat names."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    frames = []
+    for path in paths:  # files of different layouts may be mixed: map each file's columns
+        frame = spark.read.parquet(path)
+        cols = parquet_columns(frame.columns, path)
+        stem = F.lit(Path(path).stem)
+        user = F.col(cols["user"]).cast("string") if cols["user"] else F.lit(None).cast("string")
+        user = F.when(user.isNull() | (user == ""), stem).otherwise(user)
+        mbid = (
+            F.lower(F.trim(F.col(cols["mbid"]).cast("string")))
+            if cols["mbid"]
+            else F.lit(None).cast("string")
+        )
+        mbid = F.when(mbid.rlike(MBID_PATTERN), mbid)
+        if cols["genres"]:
+            genre_type = T.ArrayType(T.StringType())
+
+            @F.udf(genre_type)
+            def genres(value):
+                return list(parse_genres(value))
+
+            genre_col = genres(F.col(cols["genres"]))
+        else:
+            genre_col = F.array().cast("array<string>")
+        frames.append(
+            frame.select(
+                user.alias("user"),
+                F.trim(F.col(cols["artist"]).cast("string")).alias("artist"),
+                F.trim(F.col(cols["title"]).cast("string")).alias("title"),
+                mbid.alias("mbid"),
+                genre_col.alias("genres"),
+            ).where(
+                F.col("artist").isNotNull()
+                & (F.col("artist") != "")
+                & F.col("title").isNotNull()
+                & (F.col("title") != "")
+            )
+        )
+    out = frames[0]
+    for frame in frames[1:]:
+        out = out.unionByName(frame)
+    return out
+
+
+def read_listens_frame(spark, specs: Sequence[str | Path]):
+    """Every usable listen in the files (folders and globs expanded) as one DataFrame."""
+    files = listen_files(specs)
+    archives = [str(p) for p in files if _kind(p.name) == "archive"]
+    if archives:
+        raise UsageError(
+            f"the Spark build reads unpacked files: unpack {archives[0]} first "
+            "(tar -xf FILE, or tar --zstd -xf FILE.tar.zst) and give the folder"
+        )
+    parquet = [str(p) for p in files if _kind(p.name) == "parquet"]
+    json_files = [str(p) for p in files if _kind(p.name) != "parquet"]
+    frames = []
+    if json_files:
+        frames.append(_json_listens(spark, json_files))
+    if parquet:
+        frames.append(_parquet_listens(spark, parquet))
+    out = frames[0]
+    for frame in frames[1:]:
+        out = out.unionByName(frame)
+    return out
+
+
+# --- the build -----------------------------------------------------------------------------------
+
+
+def _indexed(frame, column: str, index: str):
+    """`frame` (one row per distinct `column`) with `index` = its rank in `column` order, 0-based,
+    computed by a distributed sort and zipWithIndex (no single-partition window)."""
+    ordered = frame.orderBy(column)
+    schema = ordered.schema.add(index, "long")
+    rdd = ordered.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1]))
+    return ordered.sparkSession.createDataFrame(rdd, schema)
+
+
+def compute_parts(
+    spark,
+    listens,
+    staging: str,
+    *,
+    neighbours: int = NEIGHBOURS,
+    user_item_cap: int = USER_ITEM_CAP,
+) -> dict[str, int]:
+    """Run the build's jobs; writes items/, neighbours/ and profiles/ as Parquet under staging."""
+    from pyspark import StorageLevel
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    @F.udf(T.StringType())
+    def name_key(artist, title):
+        return normalise_artist_title(artist, title)
+
+    @F.udf(T.StringType())
+    def artist_key(artist):
+        return normalise_artist(artist)
+
+    listens = listens.persist(StorageLevel.MEMORY_AND_DISK)
+    pairs = listens.select("artist", "title").distinct()
+    pairs = pairs.withColumn("name", name_key("artist", "title"))
+    keyed = listens.join(pairs, ["artist", "title"])
+    mbid_by_name = (
+        keyed.where(F.col("mbid").isNotNull()).groupBy("name").agg(F.min("mbid").alias("name_mbid"))
+    )
+    keyed = keyed.join(mbid_by_name, "name", "left").select(
+        "user",
+        "artist",
+        "title",
+        "genres",
+        F.when(F.col("mbid").isNotNull(), F.concat(F.lit("mbid:"), F.col("mbid")))
+        .when(F.col("name_mbid").isNotNull(), F.concat(F.lit("mbid:"), F.col("name_mbid")))
+        .otherwise(F.concat(F.lit("name:"), F.col("name")))
+        .alias("key"),
+    )
+    keyed = keyed.persist(StorageLevel.MEMORY_AND_DISK)
+
+    spelling = keyed.groupBy("key", "artist", "title").count()
+    first = Window.partitionBy("key").orderBy(F.desc("count"), "artist", "title")
+    display = (
+        spelling.withColumn("rank", F.row_number().over(first))
+        .where(F.col("rank") == 1)
+        .select("key", "artist", "title")
+    )
+    genres = (
+        keyed.select("key", F.explode("genres").alias("genre"))
+        .distinct()
+        .groupBy("key")
+        .agg(F.array_join(F.array_sort(F.collect_list("genre")), ";").alias("genres"))
+    )
+    items = display.join(genres, "key", "left").select(
+        "key",
+        "artist",
+        "title",
+        F.coalesce(F.col("genres"), F.lit("")).alias("genres"),
+        F.when(F.col("key").startswith("mbid:"), F.substring("key", 6, 64))
+        .otherwise(F.lit(""))
+        .alias("mbid"),
+        artist_key("artist").alias("artist_key"),
+    )
+    items = _indexed(items, "key", "i").persist(StorageLevel.MEMORY_AND_DISK)
+    users = _indexed(keyed.select("user").distinct(), "user", "u")
+
+    counts = (
+        keyed.groupBy("user", "key")
+        .count()
+        .join(users, "user")
+        .join(items.select("key", "i"), "key")
+        .select("u", "i", F.col("count").cast("double").alias("plays"))
+    )
+    counts = counts.persist(StorageLevel.MEMORY_AND_DISK)
+    listeners = counts.groupBy("i").agg(F.count("*").alias("listeners"))
+    strongest = Window.partitionBy("u").orderBy(F.desc("plays"), "i")
+    profile = (
+        counts.withColumn("rank", F.row_number().over(strongest))
+        .where(F.col("rank") <= user_item_cap)
+        .select("u", "i", F.log1p("plays").alias("x"))
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    norms = profile.groupBy("i").agg(F.sqrt(F.sum(F.col("x") * F.col("x"))).alias("norm"))
+    weighted = profile.join(norms, "i").select("u", "i", (F.col("x") / F.col("norm")).alias("w"))
+    weighted = weighted.persist(StorageLevel.MEMORY_AND_DISK)
+    a, b = weighted.alias("a"), weighted.alias("b")
+    upper = (
+        a.join(b, (F.col("a.u") == F.col("b.u")) & (F.col("a.i") < F.col("b.i")))
+        .select(
+            F.col("a.i").alias("i"),
+            F.col("b.i").alias("j"),
+            (F.col("a.w") * F.col("b.w")).alias("p"),
+        )
+        .groupBy("i", "j")
+        .agg(F.sum("p").alias("s"))
+        .select("i", "j", F.bround("s", SIMILARITY_DECIMALS).alias("s"))
+        .where(F.col("s") > 0)
+    )
+    both = upper.unionByName(upper.select(F.col("j").alias("i"), F.col("i").alias("j"), "s"))
+    best = Window.partitionBy("i").orderBy(F.desc("s"), "j")
+    top = (
+        both.withColumn("rank", F.row_number().over(best))
+        .where(F.col("rank") <= neighbours)
+        .select("i", "j", "s")
+    )
+    items.join(listeners, "i", "left").fillna(0, ["listeners"]).write.mode("overwrite").parquet(
+        f"{staging}/items"
+    )
+    top.write.mode("overwrite").parquet(f"{staging}/neighbours")
+    profile.write.mode("overwrite").parquet(f"{staging}/profiles")
+    stats = {"listens": keyed.count(), "users": users.count()}
+    for frame in (weighted, profile, counts, items, keyed, listens):
+        frame.unpersist()
+    return stats
+
+
+def _arrow(spark, path: str):
+    """A staged Parquet folder as a pyarrow Table (read by Spark: any file system it knows)."""
+    return spark.read.parquet(path).toArrow()
+
+
+def parts_from_staging(spark, staging: str, stats: dict[str, int]) -> ModelParts:
+    items = _arrow(spark, f"{staging}/items").sort_by("i")
+    neighbours = _arrow(spark, f"{staging}/neighbours")
+    profiles = _arrow(spark, f"{staging}/profiles")
+
+    def column(table, name: str, dtype=None) -> np.ndarray:
+        values = table.column(name).to_numpy(zero_copy_only=False)
+        return values.astype(dtype) if dtype is not None else values
+
+    return ModelParts(
+        keys=column(items, "key", str),
+        artists=column(items, "artist", str),
+        titles=column(items, "title", str),
+        mbids=column(items, "mbid", str),
+        genres=column(items, "genres", str),
+        artist_keys=column(items, "artist_key", str),
+        listeners=column(items, "listeners", np.int64),
+        neighbour_rows=column(neighbours, "i", np.int64),
+        neighbour_cols=column(neighbours, "j", np.int64),
+        neighbour_values=column(neighbours, "s", np.float64),
+        profile_rows=column(profiles, "u", np.int64),
+        profile_cols=column(profiles, "i", np.int64),
+        profile_values=column(profiles, "x", np.float64),
+        users=stats["users"],
+        listens=stats["listens"],
+    )
+
+
+def build_model_spark(
+    paths: Sequence[str | Path],
+    *,
+    spark=None,
+    master: str | None = None,
+    neighbours: int = NEIGHBOURS,
+    user_item_cap: int = USER_ITEM_CAP,
+    staging: str | None = None,
+    driver_memory: str | None = None,
+    local_dir: str | None = None,
+) -> ItemModel:
+    """The model from listens files, computed on Spark (a session is started unless given)."""
+    own = spark is None
+    if own:
+        spark = spark_session(master, driver_memory=driver_memory, local_dir=local_dir)
+    try:
+        listens = read_listens_frame(spark, paths)
+        with tempfile.TemporaryDirectory(prefix="tonearm-spark-", dir=local_dir) as tmp:
+            where = staging or tmp
+            stats = compute_parts(
+                spark, listens, where, neighbours=neighbours, user_item_cap=user_item_cap
+            )
+            if stats["listens"] == 0:
+                raise UsageError("the listens have no usable listens (each needs artist and title)")
+            return assemble_model(parts_from_staging(spark, where, stats))
+    finally:
+        if own:
+            spark.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`spark-submit recommender/server/spark_build.py --listens ... --out model.npz`."""
+    parser = argparse.ArgumentParser(
+        prog="spark_build", description="Build the Tonearm CF model on Spark"
+    )
+    parser.add_argument("--listens", nargs="+", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--staging", help="a folder every executor and the driver can reach")
+    parser.add_argument("--neighbours", type=int, default=NEIGHBOURS)
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    spark = spark_session(None)
+    try:
+        model = build_model_spark(
+            args.listens, spark=spark, neighbours=args.neighbours, staging=args.staging
+        )
+    finally:
+        spark.stop()
+    model.save(Path(args.out))
+    print(
+        f"model {model.version}: {model.size:,} items, {model.users:,} users, "
+        f"{model.listens:,} listens, built on Spark in {time.monotonic() - started:.1f} s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
