@@ -1,4 +1,9 @@
-"""`tonearm serve`: run the reference recommendation server (needs the `server` extra)."""
+"""`tonearm serve`: build the CF model (in-process or on Spark) and run the reference server.
+
+`tonearm serve build --listens PATH... --out MODEL [--engine local|spark]` writes the model;
+`tonearm serve --model MODEL` serves it and picks up a new file at the same path without a
+restart; `tonearm serve --listens PATH...` builds in-process first, then serves.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,10 @@ from recommender.cli.main import subcommand
 from recommender.core.errors import UsageError
 from recommender.remote.settings import is_loopback_host
 
+CF_MODES = ("item", "user", "blend")  # recommender.server.model.CF_MODES, without its imports
+
 DEFAULT_PORT = 8765
+ENGINES = ("local", "spark")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,15 +29,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         subparsers,
         "serve",
         help="run the reference remote recommendation server",
-        description="Build item-item CF from many users' listens (ListenBrainz JSON lines) and "
-        "serve Tonearm's remote protocol. Without --token it serves this computer only.",
+        description="Serve Tonearm's remote protocol from a CF model built from many users' "
+        "listens (`tonearm serve build`), or build one in-process from --listens first. "
+        "Without --token it serves this computer only.",
     )
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--model",
+        metavar="MODEL",
+        help="a model file from `tonearm serve build`; a new file at this path is picked up "
+        "while serving",
+    )
+    source.add_argument(
         "--listens",
-        metavar="FILE",
+        metavar="PATH",
         action="append",
-        required=True,
-        help="listens as JSON lines; repeat for several files",
+        help="build in-process from these listens first (file, folder or glob; repeatable)",
     )
     parser.add_argument(
         "--token",
@@ -46,17 +61,83 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--neighbours", type=int, default=50, help="neighbours kept per item")
     parser.add_argument(
+        "--cf",
+        choices=CF_MODES,
+        default=None,
+        help="score by item neighbours, nearest listeners, or a blend of both (default: the "
+        "model's DEFAULT_CF, the best in the evaluation)",
+    )
+    parser.add_argument(
         "--save-model",
         metavar="FILE",
-        help="only build the model and save it as FILE (.npz) for running uvicorn yourself",
+        help="only build the model and save it as FILE (same as `tonearm serve build --out`)",
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     parser.set_defaults(func=run_serve)
+    actions = parser.add_subparsers(dest="serve_action", metavar="build")
+    build = subcommand(
+        actions,
+        "build",
+        help="build the model file the servers load",
+        description="Build the CF model from listens: JSON lines, Parquet, ListenBrainz dumps "
+        "(a .tar/.tar.zst archive or its unpacked folder), folders and globs. "
+        "The file is written beside --out and renamed into place, so running servers switch "
+        "to it atomically.",
+    )
+    build.add_argument("--listens", metavar="PATH", nargs="+", action="extend", required=True)
+    build.add_argument("--out", metavar="MODEL", required=True, help="the model file (.npz)")
+    build.add_argument("--engine", choices=ENGINES, default="local", help="default local")
+    build.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: a cluster (spark://host:7077, yarn, k8s://...); "
+        "default local[2]",
+    )
+    build.add_argument(
+        "--spark-driver-memory", default=None, help="local mode driver memory (default 2g)"
+    )
+    build.add_argument(
+        "--spark-local-dir", default=None, help="where Spark spills to disk (default /tmp)"
+    )
+    build.add_argument("--neighbours", type=int, default=50, help="neighbours kept per item")
+    build.set_defaults(func=run_build)
+
+
+def _print_model(model, started: float, how: str) -> None:
+    print(
+        f"model {model.name} {model.version}: {model.size:,} items, {model.users:,} users, "
+        f"{model.listens:,} listens, built {how} in {time.monotonic() - started:.1f} s",
+        file=sys.stderr,
+    )
+
+
+def run_build(args: argparse.Namespace, ctx: object) -> int:
+    started = time.monotonic()
+    if args.engine == "spark":
+        from recommender.server.spark_build import build_model_spark
+
+        model = build_model_spark(
+            args.listens,
+            master=args.spark_master,
+            neighbours=args.neighbours,
+            driver_memory=args.spark_driver_memory,
+            local_dir=args.spark_local_dir,
+        )
+    else:
+        if args.spark_master:
+            raise UsageError("--spark-master needs --engine spark")
+        from recommender.server.model import build_model_from_files
+
+        model = build_model_from_files(args.listens, neighbours=args.neighbours)
+    _print_model(model, started, "on Spark" if args.engine == "spark" else "in-process")
+    model.save(Path(args.out))
+    print(f"saved {args.out}", file=sys.stderr)
+    return 0
 
 
 def run_serve(args: argparse.Namespace, ctx: object) -> int:
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  (fails early without the extra)
 
         import recommender.server.app  # noqa: F401  (fails early without fastapi)
     except ImportError as exc:
@@ -64,10 +145,11 @@ def run_serve(args: argparse.Namespace, ctx: object) -> int:
             f"the server needs the 'server' extra (FastAPI and uvicorn): {exc}. "
             'Install it with: pip install "tonearm[server]"'
         ) from exc
-    from recommender.server.app import ENV_LOOPBACK_ONLY, ENV_MODEL, ENV_TOKEN
-    from recommender.server.json_logs import log_config
-    from recommender.server.model import build_model_from_files
+    from recommender.server.app import ENV_CF, ENV_MODEL, ENV_TOKEN
+    from recommender.server.model import build_model_from_files, load_model
 
+    if not args.model and not args.listens:
+        raise UsageError("give --model MODEL (from `tonearm serve build`) or --listens PATH")
     token = args.token or os.environ.get(ENV_TOKEN) or None
     if token is None and not is_loopback_host(args.host) and not args.save_model:
         raise UsageError(
@@ -75,13 +157,18 @@ def run_serve(args: argparse.Namespace, ctx: object) -> int:
         )
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.cf is not None:
+        os.environ[ENV_CF] = args.cf
+    if args.model:
+        if args.save_model:
+            raise UsageError("--save-model goes with --listens (or use `tonearm serve build`)")
+        model = load_model(Path(args.model))  # fail here, with a message, not in each worker
+        print(f"serving model {model.name} {model.version} from {args.model}", file=sys.stderr)
+        os.environ[ENV_MODEL] = str(Path(args.model).resolve())
+        return _run_uvicorn(args, token)
     started = time.monotonic()
-    model = build_model_from_files([Path(p) for p in args.listens], neighbours=args.neighbours)
-    print(
-        f"model {model.name} {model.version}: {model.size:,} items, {model.users:,} users, "
-        f"{model.listens:,} listens, built in {time.monotonic() - started:.1f} s",
-        file=sys.stderr,
-    )
+    model = build_model_from_files(args.listens, neighbours=args.neighbours)
+    _print_model(model, started, "in-process")
     if args.save_model:
         model.save(Path(args.save_model))
         print(f"saved {args.save_model}", file=sys.stderr)
@@ -90,21 +177,30 @@ def run_serve(args: argparse.Namespace, ctx: object) -> int:
         path = Path(tmp) / "model.npz"
         model.save(path)
         os.environ[ENV_MODEL] = str(path)
-        os.environ[ENV_LOOPBACK_ONLY] = "1" if token is None else "0"
-        if token:
-            os.environ[ENV_TOKEN] = token
-        else:
-            os.environ.pop(ENV_TOKEN, None)
-        uvicorn.run(
-            "recommender.server.app:app_from_env",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_config=log_config(args.log_level.upper()),
-            access_log=False,
-            server_header=False,
-            limit_concurrency=1000,
-            timeout_keep_alive=5,
-        )
+        return _run_uvicorn(args, token)
+
+
+def _run_uvicorn(args: argparse.Namespace, token: str | None) -> int:
+    import uvicorn
+
+    from recommender.server.app import ENV_LOOPBACK_ONLY, ENV_TOKEN
+    from recommender.server.json_logs import log_config
+
+    os.environ[ENV_LOOPBACK_ONLY] = "1" if token is None else "0"
+    if token:
+        os.environ[ENV_TOKEN] = token
+    else:
+        os.environ.pop(ENV_TOKEN, None)
+    uvicorn.run(
+        "recommender.server.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=log_config(args.log_level.upper()),
+        access_log=False,
+        server_header=False,
+        limit_concurrency=1000,
+        timeout_keep_alive=5,
+    )
     return 0

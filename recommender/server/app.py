@@ -35,11 +35,13 @@ from recommender.remote.protocol import (
     RECOMMEND_PATH,
 )
 from recommender.remote.settings import is_loopback_host
-from recommender.server.model import ItemModel, load_model
+from recommender.server.model import CF_MODES, DEFAULT_CF, ItemModel
+from recommender.server.served_model import ServedModel
 
 ENV_MODEL = "TONEARM_SERVER_MODEL"
 ENV_TOKEN = "TONEARM_SERVER_TOKEN"
 ENV_LOOPBACK_ONLY = "TONEARM_SERVER_LOOPBACK_ONLY"
+ENV_CF = "TONEARM_SERVER_CF"
 log = logging.getLogger("recommender.server")
 
 Text = Annotated[
@@ -104,6 +106,7 @@ class Health(BaseModel):
     model: ModelInfo
     items: int
     users: int
+    cf: str = Field(description="how this worker scores: item, user or blend")
 
 
 class Guard:
@@ -197,8 +200,20 @@ async def _plain(send: Any, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(model: ItemModel, *, token: str | None, loopback_only: bool | None = None) -> Any:
-    """The ASGI app. Without a token it answers loopback clients only."""
+def create_app(
+    model: ItemModel | ServedModel,
+    *,
+    token: str | None,
+    loopback_only: bool | None = None,
+    cf: str = DEFAULT_CF,
+) -> Any:
+    """The ASGI app. Without a token it answers loopback clients only.
+
+    `model` may be a `ServedModel`, whose `current` model can be switched while serving: each
+    request reads it once and answers wholly from that model."""
+    served = model if isinstance(model, ServedModel) else ServedModel(model)
+    if cf not in CF_MODES:
+        raise ValueError(f"cf must be one of {CF_MODES}")
     loopback_only = token is None if loopback_only is None else loopback_only
     api = FastAPI(
         title="Tonearm recommendation service",
@@ -207,7 +222,6 @@ def create_app(model: ItemModel, *, token: str | None, loopback_only: bool | Non
         docs_url=None,  # the interactive pages load scripts from a CDN; the JSON document is enough
         redoc_url=None,
     )
-    info = ModelInfo(name=model.name, version=model.version)
 
     def check_token(authorization: Annotated[str | None, Header()] = None) -> None:
         if token is None:
@@ -229,12 +243,14 @@ def create_app(model: ItemModel, *, token: str | None, loopback_only: bool | Non
 
     @api.get(HEALTH_PATH, response_model=Health)
     def health() -> Health:
+        current = served.current
         return Health(
             status="ok",
             server=f"tonearm-server/{__version__}",
-            model=info,
-            items=model.size,
-            users=model.users,
+            model=ModelInfo(name=current.name, version=current.version),
+            items=current.size,
+            users=current.users,
+            cf=cf if cf in current.modes else "item",
         )
 
     @api.post(
@@ -248,11 +264,13 @@ def create_app(model: ItemModel, *, token: str | None, loopback_only: bool | Non
                 400,
                 f"unsupported protocol {request.protocol}; this server speaks {PROTOCOL_VERSION}",
             )
-        suggestions = model.recommend(
+        current = served.current
+        suggestions = current.recommend(
             [(s.artist, s.title, s.mbid) for s in request.seeds],
             [(s.artist, s.title, s.mbid) for s in request.recent or ()],
             request.music_preferences.genres,
             request.k,
+            cf=cf,
         )
         items = [
             Item(
@@ -264,6 +282,7 @@ def create_app(model: ItemModel, *, token: str | None, loopback_only: bool | Non
             )
             for s in suggestions
         ]
+        info = ModelInfo(name=current.name, version=current.version)
         return RecommendResponse(model=info, items=items)
 
     return Guard(api, loopback_only=loopback_only)
@@ -272,11 +291,14 @@ def create_app(model: ItemModel, *, token: str | None, loopback_only: bool | Non
 def app_from_env() -> Any:
     """Uvicorn factory for `tonearm serve`: model file, token and mode come from the environment."""
     set_thread_budget()  # one compute thread per worker process; `--workers` adds cores
-    model = load_model(Path(os.environ[ENV_MODEL]))
+    served = ServedModel.from_file(Path(os.environ[ENV_MODEL]))
+    served.start()  # a new file at the same path is picked up without a restart
+    model = served.current
     token = os.environ.get(ENV_TOKEN) or None
     loopback_only = os.environ.get(ENV_LOOPBACK_ONLY, "1" if token is None else "0") == "1"
     log.info(
         "model loaded",
         extra={"model_version": model.version, "items": model.size, "pid": os.getpid()},
     )
-    return create_app(model, token=token, loopback_only=loopback_only)
+    cf = os.environ.get(ENV_CF) or DEFAULT_CF
+    return create_app(served, token=token, loopback_only=loopback_only, cf=cf)

@@ -114,9 +114,19 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`tonearm serve` in a subprocess on loopback; `stop()` kills it."""
+    """`tonearm serve` in a subprocess on loopback; `stop()` kills it.
 
-    def __init__(self, listens: Path, *, token: str | None = None, workers: int = 1) -> None:
+    `source` is a listens file (built in-process first) or, with `model=True`, a model file."""
+
+    def __init__(
+        self,
+        source: Path,
+        *,
+        token: str | None = None,
+        workers: int = 1,
+        model: bool = False,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [
@@ -124,8 +134,9 @@ class ServerProcess:
             "-m",
             "recommender",
             "serve",
-            "--listens",
-            str(listens),
+            "--model" if model else "--listens",
+            str(source),
+            *extra,
             "--port",
             str(self.port),
             "--workers",

@@ -38,9 +38,17 @@ def listens(tmp_path_factory):
     return path
 
 
-@pytest.fixture(scope="module")
-def server(listens):
-    proc = ServerProcess(listens, token=TOKEN)
+@pytest.fixture(scope="module", params=["in-process", "spark"])
+def server(request, listens, tmp_path_factory):
+    """The same tests against `tonearm serve --listens` and a Spark-built `--model`."""
+    if request.param == "spark":
+        from recommender.server.spark_build import build_model_spark
+
+        path = tmp_path_factory.mktemp("model") / "model.npz"
+        build_model_spark([listens], spark=request.getfixturevalue("spark")).save(path)
+        proc = ServerProcess(path, token=TOKEN, model=True)
+    else:
+        proc = ServerProcess(listens, token=TOKEN)
     yield proc
     proc.stop()
 
@@ -85,7 +93,10 @@ def test_round_trip_recommends_neighbours_of_the_seeds(server, store, client):
     assert all(r.track.artist.startswith("Artist 2-") for r in playable)  # the seeds' cluster
     seeds = {"Song 2-0", "Song 2-1", "Song 2-2"}
     assert not seeds & {r.track.title for r in playable}
-    assert all(r.reasons[0].startswith("listeners of Artist 2-") for r in playable)
+    # item neighbours name a seed; nearest listeners name the artists shared with them
+    assert all(
+        r.reasons[0].startswith(("listeners of Artist 2-", "listeners who share")) for r in playable
+    )
     assert all(r.extra["model"] == "tonearm-itemcf" for r in playable)
     discover = [r for r in outcome.recommendations if not r.playable]
     assert discover and all(r.track is None and r.title for r in discover)
