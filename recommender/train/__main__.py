@@ -8,6 +8,7 @@ checks onnxruntime against PyTorch and scores the held-out soundtracks. Fixed se
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import platform
@@ -17,7 +18,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from recommender.evaluate.sound import corpus_tracks, cosine_distances, evaluate, ranking_metrics
+from recommender.evaluate.sound import (
+    CorpusTrack,
+    cache_reports,
+    cosine_distances,
+    ranking_metrics,
+    teacher_track_vectors,
+)
 from recommender.sound import frontend
 from recommender.sound.model import SoundModel, pool_track
 from recommender.train.contrastive import (
@@ -28,18 +35,24 @@ from recommender.train.contrastive import (
     teacher_kl,
 )
 from recommender.train.dataset import (
-    HELDOUT_SOUNDTRACKS,
     attach_teacher,
+    attach_track_targets,
     load_training_set,
     sample_pairs,
 )
 from recommender.train.export import export_onnx, max_parity_error
 from recommender.train.fetch_data import read_manifest
 from recommender.train.model import SoundCNN
+from recommender.train.split import split_of
 from recommender.train.synth_midi import read_synthetic
-from recommender.train.teacher import score_teacher, teacher_file
+from recommender.train.teacher import teacher_file
 
-MODEL_VERSION = "sound-cnn-2"
+MODEL_VERSION = "sound-cnn-3"
+TEACHERS = {
+    "msd": "musicnn MSD_musicnn (teacher)",
+    "mtt": "musicnn MTT_musicnn (teacher)",
+    "both": "musicnn MSD + MTT (teachers)",
+}
 
 
 def _learning_rate(step: int, steps: int, peak: float, warmup: int = 100) -> float:
@@ -72,8 +85,11 @@ class HeldOutProbe:
         return ranking_metrics(cosine_distances(np.stack(vectors)), self.groups)[0]
 
 
-def _judged_tracks(cache: Path, judged: set[str]) -> list:
-    return [t for t in corpus_tracks([cache / "corpus"]) if t.group.split("/", 1)[1] in judged]
+def _split_tracks(cache: Path, split: str) -> list[CorpusTrack]:
+    rows = read_manifest(cache)
+    return [
+        CorpusTrack(cache / r.path, r.soundtrack) for r in rows if split_of(r.soundtrack) == split
+    ]
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -83,8 +99,8 @@ def train(args: argparse.Namespace) -> dict:
     generator = torch.Generator().manual_seed(args.seed)
     cache: Path = args.cache.resolve()
     rows = read_manifest(cache)
-    heldout = set(args.holdout)
-    train_rows = [r for r in rows if r.soundtrack not in heldout]
+    heldout = {r.soundtrack for r in rows if split_of(r.soundtrack) != "train"}
+    train_rows = [r for r in rows if split_of(r.soundtrack) == "train"]
     synthetic = read_synthetic(cache) if args.synthetic else []
     if args.synthetic and not synthetic:
         raise SystemExit(
@@ -101,21 +117,24 @@ def train(args: argparse.Namespace) -> dict:
         f"{len(data.soundtrack_names)} soundtracks ({features_s:.0f} s)"
     )
 
-    if args.teacher_weight > 0:
+    if args.teacher_weight > 0 and args.teacher_windows == "track":
+        vectors = teacher_track_vectors(cache, {r.path for r in train_rows})
+        if TEACHERS[args.teacher] not in vectors:
+            raise SystemExit(
+                f"no teacher outputs in {cache}: run `python -m recommender.train.teacher"
+                f" --cache {cache}` in its own environment first, or pass --teacher-weight 0"
+            )
+        if synthetic:
+            raise SystemExit("--synthetic needs --teacher-windows window (one teacher file)")
+        attach_track_targets(data, vectors[TEACHERS[args.teacher]], cache)
+        print(f"distilling from {TEACHERS[args.teacher]}, one pooled target a track")
+    elif args.teacher_weight > 0:
         parts = ["train"] + (["synthetic"] if synthetic else [])
-        teacher_npzs = [teacher_file(cache, part=part) for part in parts]
-        for part, teacher_npz in zip(parts, teacher_npzs, strict=True):
-            if not teacher_npz.exists():
-                raise SystemExit(
-                    f"no teacher outputs at {teacher_npz}: run `python -m"
-                    f" recommender.train.teacher --cache {cache} --part {part}` in its own"
-                    " environment first, or pass --teacher-weight 0"
-                )
+        teacher_npzs = [teacher_file(cache, part=part, windows=0) for part in parts]
         attach_teacher(data, teacher_npzs, args.teacher_layer, args.teacher_target)
         print(f"distilling from {', '.join(n.name for n in teacher_npzs)} ({args.teacher_layer})")
 
-    judged = set(args.evaluate_on if args.evaluate_on is not None else heldout)
-    probe = HeldOutProbe(_judged_tracks(cache, judged)) if judged and args.probe_every else None
+    probe = HeldOutProbe(_split_tracks(cache, "validation")) if args.probe_every else None
     model = SoundCNN()
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     history = []
@@ -127,10 +146,17 @@ def train(args: argparse.Namespace) -> dict:
         multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema),
         use_buffers=True,
     )
+    # A linear head from the embedding to the teacher's vector (training only, not exported):
+    # a dense target beside the in-batch relational one.
+    head = None
+    if args.regress_weight > 0 and data.teacher_targets is not None:
+        head = torch.nn.Linear(model.embed.out_features, data.teacher_targets[0].shape[1])
+        optimiser.add_param_group({"params": head.parameters()})
+    best: tuple[float, int, dict] | None = None
     model.train()
     for step in range(args.steps):
         for group in optimiser.param_groups:
-            group["lr"] = _learning_rate(step, args.steps, args.lr)
+            group["lr"] = _learning_rate(step, args.steps, args.lr, args.warmup)
         batch = sample_pairs(data, args.batch_tracks, rng)
         x_a, x_b = torch.from_numpy(batch.a), torch.from_numpy(batch.b)
         if args.strong_augment:
@@ -151,6 +177,10 @@ def train(args: argparse.Namespace) -> dict:
                 args.teacher_temperature,
                 skip_partners=args.skip_partners,
             )
+        if head is not None:
+            predicted = torch.nn.functional.normalize(head(torch.cat([f_a, f_b])), dim=1)
+            cosine = (predicted * targets).sum(dim=1)
+            loss = loss + args.regress_weight * (1 - cosine).mean()
         if args.soundtrack_weight > 0:
             y = torch.from_numpy(batch.soundtracks)
             loss = loss + args.soundtrack_weight * soundtrack_contrast(
@@ -160,17 +190,34 @@ def train(args: argparse.Namespace) -> dict:
         loss.backward()
         optimiser.step()
         averaged.update_parameters(model)
-        last = step == args.steps - 1
+        out_of_time = args.max_train_s and time.perf_counter() - train_started > args.max_train_s
+        stopped = bool(out_of_time) or step == args.stop_step
+        last = step == args.steps - 1 or stopped
         if step % 50 == 0 or last:
             elapsed = time.perf_counter() - train_started
             entry = {"step": step, "loss": round(loss.item(), 4), "s": round(elapsed, 1)}
             if probe is not None and (step % args.probe_every == 0 or last):
-                entry["held_out_mAP"] = round(probe.score(averaged.module), 4)
+                score = probe.score(averaged.module)
+                entry["validation_mAP"] = round(score, 4)
+                # steps are chosen on validation: keep the averaged weights of its best probe
+                if step >= args.warmup and (best is None or score > best[0]):
+                    best = (score, step, copy.deepcopy(averaged.module.state_dict()))
             history.append(entry)
-            held = f"  held-out mAP {entry['held_out_mAP']:.3f}" if "held_out_mAP" in entry else ""
+            held = (
+                f"  validation mAP {entry['validation_mAP']:.3f}"
+                if "validation_mAP" in entry
+                else ""
+            )
             print(f"step {step:>5}  loss {loss.item():.4f}  {elapsed:>6.0f} s{held}", flush=True)
+        if last:
+            if stopped:  # the same command with --stop-step STEP gives the same weights
+                print(f"stopped at step {step} (--stop-step {step} reproduces this run)")
+            break
     train_s = time.perf_counter() - train_started
     model = averaged.module
+    if best is not None and args.keep_best:
+        model.load_state_dict(best[2])
+        print(f"keeping the averaged weights of step {best[1]} (validation mAP {best[0]:.3f})")
 
     synthetic_names = {r.soundtrack for r in synthetic}
     real_soundtracks = [n for n in data.soundtrack_names if n not in synthetic_names]
@@ -185,6 +232,9 @@ def train(args: argparse.Namespace) -> dict:
             "held_out": ",".join(sorted(heldout)),
             "seed": str(args.seed),
             "steps": str(args.steps),
+            "stopped_at": str(step),
+            "kept_step": str(best[1] if best is not None and args.keep_best else args.steps - 1),
+            "teacher": TEACHERS[args.teacher] if args.teacher_weight > 0 else "",
         },
     )
     parity = max_parity_error(model, out)
@@ -215,6 +265,11 @@ def train(args: argparse.Namespace) -> dict:
                 "ema",
                 "strong_augment",
                 "skip_partners",
+                "teacher",
+                "regress_weight",
+                "keep_best",
+                "warmup",
+                "stop_step",
             )
         },
         "threads": args.threads,
@@ -223,20 +278,14 @@ def train(args: argparse.Namespace) -> dict:
         "train_seconds": round(train_s, 1),
         "loss_history": history,
     }
-    if judged:
-        tracks = _judged_tracks(cache, judged)
-        report["evaluated_on"] = sorted(judged)
-        evaluation = evaluate(tracks, SoundModel(out, threads=args.threads))
-        report["held_out_evaluation"] = evaluation
-        reference = score_teacher(cache, args.teacher_layer) if args.teacher_weight > 0 else None
-        if reference is not None and judged == set(HELDOUT_SOUNDTRACKS):
-            # the teacher's own score on the same tracks: what distillation could reach
-            evaluation["methods"]["musicnn teacher (reference, not shipped)"] = {
-                "mAP": reference["mAP"],
-                "P@10": reference["P@10"],
-            }
-        for name, scores in evaluation["methods"].items():
-            print(f"held out  {name:<32} mAP {scores['mAP']:.3f}  P@10 {scores['P@10']:.3f}")
+    report["kept_step"] = best[1] if best is not None and args.keep_best else args.steps - 1
+    if args.evaluate:
+        # validation only: the test split is scored once per shipped model, by
+        # `python -m recommender.evaluate sound --cache DIR`
+        evaluation = cache_reports(cache, [SoundModel(out, threads=args.threads)], ["validation"])
+        report["validation_evaluation"] = evaluation["validation"]
+        for name, scores in evaluation["validation"]["methods"].items():
+            print(f"validation  {name:<40} mAP {scores['mAP']:.3f}  P@10 {scores['P@10']:.3f}")
     report["total_seconds"] = round(time.perf_counter() - started, 1)
     return report
 
@@ -249,9 +298,43 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--metrics", type=Path, help="metrics JSON (default: next to --out)")
     parser.add_argument("--version", default=MODEL_VERSION)
-    parser.add_argument("--holdout", nargs="*", default=list(HELDOUT_SOUNDTRACKS))
     parser.add_argument(
-        "--evaluate-on", nargs="*", help="held-out soundtracks to score (default: all held out)"
+        "--evaluate",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="score the exported model on the validation split",
+    )
+    parser.add_argument(
+        "--teacher", choices=sorted(TEACHERS), default="both", help="whose track vectors to learn"
+    )
+    parser.add_argument(
+        "--teacher-windows",
+        choices=["track", "window"],
+        default="track",
+        help="track: the six-window teacher files of every track (recommender.train.split);"
+        " window: the older back-to-back window files",
+    )
+    parser.add_argument(
+        "--regress-weight", type=float, default=0.0, help="weight of predicting the teacher vector"
+    )
+    parser.add_argument(
+        "--keep-best",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="export the averaged weights of the best validation probe",
+    )
+    parser.add_argument("--warmup", type=int, default=100, help="warm-up steps")
+    parser.add_argument(
+        "--max-train-s",
+        type=float,
+        default=0,
+        help="stop (probe, keep the best, export) after this many seconds of training (0: never)",
+    )
+    parser.add_argument(
+        "--stop-step",
+        type=int,
+        default=-1,
+        help="stop at this step (the schedule still spans --steps)",
     )
     # Defaults are the shipped recipe (docs/sound.md has what each choice was worth on the
     # held-out soundtracks): distillation only, whole-track teacher targets with each crop's
@@ -273,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--synthetic",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=False,
         help="also train on the rendered MIDI from synth_midi",
     )
     parser.add_argument("--teacher-layer", default="penultimate")

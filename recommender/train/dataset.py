@@ -138,6 +138,17 @@ def attach_teacher(
         data.teacher_targets.append(unit[keep].astype(np.float32))
 
 
+def attach_track_targets(data: TrainingSet, vectors: dict[str, np.ndarray], cache: Path) -> None:
+    """Give every track one target, its teacher track vector (``vectors`` is keyed by absolute
+    path, as `recommender.evaluate.sound.teacher_track_vectors` returns them); crops may then
+    start anywhere in the track."""
+    missing = [p for p in data.paths if str(cache / p) not in vectors]
+    if missing:
+        raise ValueError(f"no teacher outputs for {missing[0]}: run recommender.train.teacher")
+    data.teacher_starts = [np.zeros(1, int) for _ in data.paths]
+    data.teacher_targets = [vectors[str(cache / p)][None, :].astype(np.float32) for p in data.paths]
+
+
 @dataclass
 class PairBatch:
     """Two crops of each of N tracks; teacher targets for both when distilling."""
@@ -165,6 +176,9 @@ def sample_pairs(data: TrainingSet, n_tracks: int, rng: np.random.Generator) -> 
         for crops, wanted in zip(views, targets, strict=True):
             if data.teacher_starts is None:
                 start = int(rng.integers(0, last + 1))
+            elif len(data.teacher_targets[i]) == 1:  # one track-wide target: crop anywhere
+                start = int(rng.integers(0, last + 1))
+                wanted.append(data.teacher_targets[i][0])
             else:
                 w = int(rng.integers(0, len(data.teacher_starts[i])))
                 start = int(data.teacher_starts[i][w])

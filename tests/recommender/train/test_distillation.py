@@ -119,3 +119,24 @@ def test_skipping_partners_leaves_out_how_close_a_crop_is_to_its_own_track() -> 
         0.0, abs=1e-6
     )
     assert teacher_kl(student, targets, 0.1, 0.1).item() > 1.0
+
+
+def test_track_targets_let_crops_start_anywhere_with_the_tracks_own_vector() -> None:
+    from recommender.train.dataset import attach_track_targets
+
+    data = _training_set([1100, 400])
+    cache = Path("/cache")
+    vectors = {str(cache / p): np.eye(5)[i] for i, p in enumerate(data.paths)}
+    attach_track_targets(data, vectors, cache)
+    starts = set()
+    for seed in range(40):
+        batch = sample_pairs(data, 2, np.random.default_rng(seed))
+        for crops, targets in ((batch.a, batch.teacher_a), (batch.b, batch.teacher_b)):
+            for crop, target in zip(crops, targets, strict=True):
+                track = int(crop[1, 0])  # _training_set fills a track's mel with its index
+                np.testing.assert_array_equal(target, np.eye(5)[track])
+                if track == 0:
+                    starts.add(int(crop[0, 0]))
+    assert len(starts) > 30  # not tied to a handful of teacher windows
+    with pytest.raises(ValueError, match="no teacher outputs"):
+        attach_track_targets(data, {}, cache)
