@@ -74,3 +74,27 @@ def test_keeps_only_top_k_neighbours_per_item():
     sessions = [list(range(20))] * 3
     nb = build_item_neighbours(session_matrix(_plays(sessions), 20), k=5)
     assert np.diff(nb.matrix.indptr).max() == 5
+
+
+def test_top_k_equals_a_dense_brute_force_with_skips_cancelling_pairs():
+    import scipy.sparse as sp
+
+    from recommender.discovery.item_cf import SHRINKAGE, build_item_neighbours
+
+    rng = np.random.default_rng(3)
+    dense = rng.normal(size=(300, 60)) * (rng.random((300, 60)) < 0.15)
+    dense[0, :2], dense[1, :2] = (1.0, 1.0), (1.0, -1.0)  # items 0 and 1: a dot of exactly 0
+    dense[2:, :2] = 0
+    sessions = sp.csr_matrix(dense.astype(np.float32))
+    got = build_item_neighbours(sessions, k=5)
+    r = dense.astype(np.float32).astype(np.float64)
+    norms = np.linalg.norm(r, axis=0)
+    together = (r != 0).T.astype(float) @ (r != 0).astype(float)
+    sims = (r.T @ r) / np.outer(norms, norms) * together / (together + SHRINKAGE)
+    np.fill_diagonal(sims, 0)
+    for item in range(60):
+        want = [j for j in np.argsort(-sims[item], kind="stable")[:5] if sims[item, j] > 1e-9]
+        cols, vals = got.neighbours(item)
+        assert list(cols) == want
+        np.testing.assert_allclose(vals, sims[item, want], rtol=1e-5)
+    assert 1 not in got.neighbours(0)[0]
