@@ -9,8 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from recommender.cli.main import build_parser
-from recommender.cli.main import main as cli_main
+from recommender import __version__
 from recommender.core.threads import set_thread_budget
 
 
@@ -19,6 +18,8 @@ def _wants_cli(argv: Sequence[str]) -> bool:
     option, means the headless CLI; anything else (no argument, files to play) the app."""
     if any(a in ("-h", "--help", "--version") for a in argv):
         return True
+    from recommender.cli.main import build_parser  # the CLI's imports only when needed
+
     commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     return _first_positional(argv) in commands
 
@@ -46,9 +47,14 @@ def _self_test(argv: list[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     set_thread_budget()  # before numpy, scipy or onnxruntime load, in the app and the CLI alike
+    if "--version" in argv and not {"-h", "--help"} & set(argv):
+        print(f"tonearm {__version__}")  # without building the parser and its imports
+        return 0
     if "--self-test" in argv:
         return _self_test(argv)
     if _wants_cli(argv):
+        from recommender.cli.main import main as cli_main
+
         return cli_main(argv)
     try:
         from player.shell.app import run_app
