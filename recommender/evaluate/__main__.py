@@ -7,7 +7,11 @@ import importlib
 import sys
 
 # Each module exposes register(subparsers); add one line per evaluation.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("recommender.evaluate.sound", "recommender.evaluate.history")
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "recommender.evaluate.sound",
+    "recommender.evaluate.history",
+    "recommender.evaluate.server",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,7 @@ SEED_WEIGHT = 1.0
 RECENT_WEIGHT = 0.5
 GENRE_BOOST = 1.25
 CF_MODES = ("item", "user", "blend")
-DEFAULT_CF = "blend"
+DEFAULT_CF = "user"
 """What `tonearm serve` answers with unless told: the best of item, user and blend on the
 held-out evaluation in docs/recommendations.md (`python -m recommender.evaluate server`)."""
 

@@ -87,6 +87,7 @@ def spark_session(
     is_local = (master or DEFAULT_MASTER).startswith("local")
     builder = (
         builder.config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         # plain Python UDFs: the Arrow ones need pandas, which Tonearm does not install
         .config("spark.sql.execution.pythonUDF.arrow.enabled", "false")
@@ -201,15 +202,22 @@ def _parquet_listens(spark, paths: list[str]):
 
 def read_listens_frame(spark, specs: Sequence[str | Path]):
     """Every usable listen in the files (folders and globs expanded) as one DataFrame."""
-    files = listen_files(specs)
+    # hdfs://, s3a://, file:// ... go to Spark as they are: a folder of them is read as Parquet
+    urls = [str(s) for s in specs if "://" in str(s)]
+    files = (
+        listen_files([s for s in specs if "://" not in str(s)]) if len(urls) < len(specs) else []
+    )
+    url_json = [u for u in urls if _kind(u) == "json"]
+    files_parquet = [str(p) for p in files if _kind(p.name) == "parquet"]
+    files_parquet += [u for u in urls if _kind(u) != "json"]
     archives = [str(p) for p in files if _kind(p.name) == "archive"]
     if archives:
         raise UsageError(
             f"the Spark build reads unpacked files: unpack {archives[0]} first "
             "(tar -xf FILE, or tar --zstd -xf FILE.tar.zst) and give the folder"
         )
-    parquet = [str(p) for p in files if _kind(p.name) == "parquet"]
-    json_files = [str(p) for p in files if _kind(p.name) != "parquet"]
+    parquet = files_parquet
+    json_files = [str(p) for p in files if _kind(p.name) != "parquet"] + url_json
     frames = []
     if json_files:
         frames.append(_json_listens(spark, json_files))

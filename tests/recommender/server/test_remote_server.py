@@ -216,3 +216,48 @@ def test_health_check_fails_cleanly_when_nothing_listens(client):
 
     with pytest.raises(RemoteError, match="cannot reach"):
         client.health(f"http://127.0.0.1:{free_port()}")
+
+
+def test_replica_switches_to_a_rebuilt_model_without_dropping_requests(listens, tmp_path):
+    import threading
+
+    from recommender.server.model import build_model_from_files
+
+    path = tmp_path / "model.npz"
+    build_model_from_files([listens]).save(path)
+    proc = ServerProcess(path, model=True)
+    statuses: list[int] = []
+    versions: set[str] = set()
+    stop = threading.Event()
+    body = {"protocol": 1, "k": 5, "seeds": [{"artist": "Artist 2-1", "title": "Song 2-9"}]}
+
+    def hammer() -> None:
+        with httpx.Client(trust_env=False, timeout=5) as http:
+            while not stop.is_set():
+                answer = http.post(proc.url + "/music/recommend", json=body)
+                statuses.append(answer.status_code)
+                if answer.status_code == 200:
+                    versions.add(answer.json()["model"]["version"])
+
+    try:
+        old = httpx.get(proc.url + "/health", trust_env=False).json()["model"]["version"]
+        thread = threading.Thread(target=hammer)
+        thread.start()
+        smaller = tmp_path / "smaller.jsonl"
+        write_listens(smaller, users=60)
+        new_model = build_model_from_files([smaller])
+        new_model.save(path)
+        deadline = time.monotonic() + 15
+        served = old
+        while served == old and time.monotonic() < deadline:
+            time.sleep(0.2)
+            served = httpx.get(proc.url + "/health", trust_env=False).json()["model"]["version"]
+        time.sleep(0.3)
+        stop.set()
+        thread.join(timeout=10)
+    finally:
+        stop.set()
+        proc.stop()
+    assert served == new_model.version != old
+    assert statuses and set(statuses) == {200}
+    assert versions == {old, new_model.version}

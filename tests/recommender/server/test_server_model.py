@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from recommender.core.errors import UsageError
 from recommender.server.listens import Listen, parse_listen, read_listens
 from recommender.server.model import build_model, build_model_from_files, load_model
 from tests.recommender.remote_fakes import write_listens
@@ -81,3 +84,84 @@ def test_reader_takes_listenbrainz_and_flat_lines_and_skips_bad_ones(tmp_path):
     got = list(read_listens([path]))
     assert got == [Listen("alice", "A", "T", MBID), Listen("bob", "B", "U", None, ("rock", "pop"))]
     assert parse_listen({"artist": 3, "title": "x"}, "u") is None
+
+
+def test_user_based_answers_name_the_artists_shared_with_near_listeners(tmp_path):
+    path = tmp_path / "l.jsonl"
+    write_listens(path)
+    model = build_model_from_files([path])
+    seeds = [("Artist 3-1", "Song 3-9", None), ("Artist 3-2", "Song 3-10", None)]
+    out = model.recommend(seeds, [("Artist 3-4", "Song 3-4", None)], k=10, cf="user")
+    assert sum(s.artist.startswith("Artist 3-") for s in out) >= 9
+    assert out[0].reason.startswith("listeners who share")
+    assert "of your artists play it" in out[0].reason
+    assert not {("Artist 3-1", "Song 3-9"), ("Artist 3-2", "Song 3-10")} & {
+        (s.artist, s.title) for s in out
+    }
+
+
+def test_model_does_not_depend_on_the_order_of_the_listens(tmp_path):
+    import random
+
+    path = tmp_path / "l.jsonl"
+    write_listens(path, users=40)
+    listens = list(read_listens([path]))
+    shuffled = listens[:]
+    random.Random(1).shuffle(shuffled)
+    assert build_model(listens).version == build_model(shuffled).version
+
+
+def test_a_listener_counts_only_their_most_played_items():
+    rows = [Listen("big", f"A{i}", f"T{i}", None) for i in range(30)]
+    rows += [Listen("big", "A0", "T0", None)] * 3 + [Listen("small", "A1", "T1", None)]
+    model = build_model(rows, user_item_cap=10)
+    big = model.profiles[0]
+    assert big.nnz == 10 and model.lookup("A0", "T0", None) in big.indices
+
+
+def test_reader_takes_folders_globs_parquet_and_listenbrainz_dumps(tmp_path):
+    import io
+    import tarfile
+
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from recommender.server.listens import listen_files
+
+    dump = tmp_path / "listenbrainz-listens-dump-1-20260101-000000-full"
+    (dump / "listens" / "2025").mkdir(parents=True)
+    line = {
+        "user_id": 7,
+        "user_name": "rob",
+        "timestamp": 1700000000,
+        "recording_msid": "x",
+        "track_metadata": {"artist_name": "A", "track_name": "T", "additional_info": {}},
+    }
+    (dump / "listens" / "2025" / "3.listens").write_text(json.dumps(line) + "\n")
+    spark_dump = tmp_path / "spark" / "0.parquet"
+    spark_dump.parent.mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "user_id": [7, 8],
+                "artist_name": ["B", " "],
+                "recording_name": ["U", "V"],
+                "recording_mbid": [MBID.upper(), None],
+            }
+        ),
+        spark_dump,
+    )
+    archive = tmp_path / "dump.tar"
+    with tarfile.open(archive, "w") as tar:
+        data = (json.dumps(line) + "\n").encode()
+        info = tarfile.TarInfo("listenbrainz-listens-dump-2/listens/2025/4.listens")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    got = list(read_listens(listen_files([dump, str(tmp_path / "spark" / "*.parquet"), archive])))
+    assert got == [
+        Listen("rob", "A", "T", None),
+        Listen("7", "B", "U", MBID),
+        Listen("rob", "A", "T", None),
+    ]
+    with pytest.raises(UsageError, match="no listens files match"):
+        listen_files([str(tmp_path / "nothing-*.jsonl")])

@@ -1,0 +1,172 @@
+"""The CF model build in-process (scipy) against Apache Spark (local mode), on growing listens.
+
+    nice -n 10 python benchmarks/bench_spark_build.py [--sizes 1e6 3e6 10e6] [--cap-gib 6]
+
+SYNTHETIC listens, written once per size as Parquet (the format ListenBrainz publishes for
+Spark): item popularity follows a power law (Zipf exponent 1.0), listener activity too, about
+40 listens and 25 distinct items per listener, 1 item per 20 listens. Each build runs in its own
+process group, bounded in time (--limit-s) and in memory: the whole tree's RSS (for Spark: the
+driver's Python, its JVM and the Python workers; proportional set size, so pages the forked
+workers share count once) is sampled every 0.5 s and the build is killed
+past --cap-gib, which is what "does not fit" means here. One run per size and engine (each is
+minutes long); the in-process build is the baseline in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LISTENS_PER_ITEM = 20
+LISTENS_PER_USER = 40
+CHUNK_ROWS = 1_000_000
+
+
+def write_listens(folder: Path, n: int, seed: int = 0) -> None:
+    """n synthetic listens as Parquet files of CHUNK_ROWS rows (user, artist, title)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    n_items = max(1000, n // LISTENS_PER_ITEM)
+    n_users = max(100, n // LISTENS_PER_USER)
+    item_p = 1.0 / np.arange(1, n_items + 1)
+    item_p /= item_p.sum()
+    user_p = 1.0 / np.arange(1, n_users + 1) ** 0.5
+    user_p /= user_p.sum()
+    titles = pa.array([f"Song {i}" for i in range(n_items)])
+    artists = pa.array([f"Artist {i // 10}" for i in range(n_items)])
+    users = pa.array([f"listener{u}" for u in range(n_users)])
+    # each listener has a home "scene" of items; popularity decides within it
+    folder.mkdir(parents=True, exist_ok=True)
+    for part, start in enumerate(range(0, n, CHUNK_ROWS)):
+        rows = min(CHUNK_ROWS, n - start)
+        user = rng.choice(n_users, rows, p=user_p)
+        item = rng.choice(n_items, rows, p=item_p)
+        home = (user * 7919) % n_items
+        local = rng.random(rows) < 0.6
+        item = np.where(local, (home + (item % 200)) % n_items, item)
+        table = pa.table(
+            {
+                "user": pa.DictionaryArray.from_arrays(pa.array(user.astype(np.int32)), users),
+                "artist": pa.DictionaryArray.from_arrays(pa.array(item.astype(np.int32)), artists),
+                "title": pa.DictionaryArray.from_arrays(pa.array(item.astype(np.int32)), titles),
+            }
+        )
+        pq.write_table(table, folder / f"{part:05d}.parquet")
+
+
+def run_build(engine: str, data: Path, out: Path, spill: Path) -> None:
+    """The child: one build, timed from inside (Spark's start-up included)."""
+    started = time.perf_counter()
+    if engine == "spark":
+        from recommender.server.spark_build import build_model_spark
+
+        model = build_model_spark(
+            [str(data)], driver_memory="2g", local_dir=str(spill), master="local[2]"
+        )
+    else:
+        from recommender.server.model import build_model_from_files
+
+        model = build_model_from_files([str(data)])
+    elapsed = time.perf_counter() - started
+    model.save(out)
+    print(json.dumps({"seconds": elapsed, "items": model.size, "users": model.users}))
+
+
+def _tree_rss(pid: int) -> int:
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for proc in procs:
+        # PSS: Spark's forked Python workers share pages, which RSS would count twice
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_full_info().pss
+    return total
+
+
+def measure(engine: str, data: Path, limit_s: float, cap_bytes: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="tonearm-bench-") as tmp:
+        out = Path(tmp) / "model.npz"
+        spill = Path(tmp) / "spill"
+        spill.mkdir()
+        cmd = [sys.executable, __file__, "--child", engine, str(data), str(out), str(spill)]
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        peak, verdict, started = 0, "ok", time.monotonic()
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss(proc.pid))
+            if peak > cap_bytes:
+                verdict = f"out of memory (> {cap_bytes / 2**30:.0f} GiB)"
+            elif time.monotonic() - started > limit_s:
+                verdict = f"over {limit_s:.0f} s"
+            if verdict != "ok":
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                break
+            time.sleep(0.5)
+        stdout = proc.stdout.read().decode() if proc.stdout else ""
+        if verdict == "ok" and proc.returncode != 0:
+            verdict = f"failed (exit {proc.returncode})"
+        result = json.loads(stdout.strip().splitlines()[-1]) if verdict == "ok" else {}
+        return {
+            "verdict": verdict,
+            "seconds": result.get("seconds"),
+            "wall_s": time.monotonic() - started,
+            "peak_gib": peak / 2**30,
+            "items": result.get("items"),
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=float, nargs="+", default=[1e6, 3e6, 10e6])
+    parser.add_argument("--engines", nargs="+", default=["local", "spark"])
+    parser.add_argument("--cap-gib", type=float, default=6.0)
+    parser.add_argument("--limit-s", type=float, default=1200.0)
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "tonearm-bench")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        engine, data, out, spill = args.child
+        run_build(engine, Path(data), Path(out), Path(spill))
+        return 0
+    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; SYNTHETIC listens")
+    print("| listens | engine | build s | peak memory GiB | outcome |")
+    print("| ---: | --- | ---: | ---: | --- |", flush=True)
+    for size in args.sizes:
+        n = int(size)
+        folder = args.data / f"listens-{n}"
+        if not folder.exists():
+            write_listens(folder, n)
+        for engine in args.engines:
+            row = measure(engine, folder, args.limit_s, int(args.cap_gib * 2**30))
+            seconds = f"{row['seconds']:.1f}" if row["seconds"] else f">{row['wall_s']:.0f}"
+            print(
+                f"| {n:,} | {engine} | {seconds} | {row['peak_gib']:.2f} | {row['verdict']} "
+                f"(load {os.getloadavg()[0]:.1f}) |",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
