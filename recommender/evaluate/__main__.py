@@ -7,11 +7,7 @@ import importlib
 import sys
 
 # Each module exposes register(subparsers); add one line per evaluation.
-SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "recommender.evaluate.sound",
-    "recommender.evaluate.history",
-    "recommender.evaluate.server",
-)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("recommender.evaluate.sound", "recommender.evaluate.history")
 
 
 def main(argv: list[str] | None = None) -> int:

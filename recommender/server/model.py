@@ -47,7 +47,7 @@ GENRE_BOOST = 1.25
 CF_MODES = ("item", "user", "blend")
 DEFAULT_CF = "user"
 """What `tonearm serve` answers with unless told: the best of item, user and blend on the
-held-out evaluation in docs/recommendations.md (`python -m recommender.evaluate server`)."""
+held-out evaluation in docs/recommendations.md (`python benchmarks/eval_server_cf.py`)."""
 
 
 @dataclass(frozen=True)

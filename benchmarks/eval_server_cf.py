@@ -1,4 +1,7 @@
-"""The service's CF modes on held-out listens: `python -m recommender.evaluate server`.
+"""The service's CF modes on held-out listens: `python benchmarks/eval_server_cf.py`.
+
+(A script beside the benchmarks, not in `recommender.evaluate`: it needs both the evaluation's
+split and the server's model, two entry-point packages that do not import each other.)
 
 SIMULATED listeners (`recommender.evaluate.simulate`): each listener's last session is held out
 (`split_last_session`, the same split as `evaluate history`); the rest of everyone's non-skipped
@@ -16,11 +19,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recommender.evaluate.history import _metrics, split_last_session
 from recommender.evaluate.simulate import simulate
@@ -164,22 +171,15 @@ def format_table(rows: list[dict[str, object]], k: int = TOP_K) -> str:
     return "\n".join(lines)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "server",
-        help="the service's item / user / blend CF on held-out SIMULATED listens",
-        description=__doc__.split("\n\n")[0],
-    )
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tracks", type=int, default=5000)
     parser.add_argument("--plays", type=int, default=300_000)
     parser.add_argument("--listeners", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-users", type=int, default=800)
     parser.add_argument("--json", action="store_true")
-    parser.set_defaults(run=run)
-
-
-def run(args: argparse.Namespace) -> int:
+    args = parser.parse_args(argv)
     rows = evaluate_server(
         args.tracks, args.plays, args.listeners, seed=args.seed, max_users=args.max_users
     )
@@ -192,3 +192,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(format_table(rows))
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
