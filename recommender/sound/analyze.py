@@ -157,6 +157,8 @@ def embed_tracks(
                 break
             record(embed_chunk(model, chunk))
     else:
+        # At least four chunks a worker, so a short run does not wait on one worker's last chunk.
+        chunk_tracks = max(1, min(chunk_tracks, -(-len(items) // (4 * workers))))
         summary.cancelled = _run_pool(model.path, items, chunk_tracks, workers, record, cancel)
     summary.pending = len(items) - state.done
     summary.seconds = time.perf_counter() - started
