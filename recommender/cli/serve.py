@@ -47,10 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="build in-process from these listens first (file, folder or glob; repeatable)",
     )
     parser.add_argument(
-        "--token",
-        help="bearer token clients must send "
-        "(or set TONEARM_SERVER_TOKEN); without one only loopback is allowed",
+        "--token-file",
+        metavar="FILE",
+        help="file holding the bearer token clients must send (or set TONEARM_SERVER_TOKEN); "
+        "without one only loopback is allowed",
     )
+    # A token on the command line shows in `ps` to every user: refused with the way out.
+    parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     parser.add_argument(
@@ -135,6 +138,27 @@ def run_build(args: argparse.Namespace, ctx: object) -> int:
     return 0
 
 
+def _read_token(args: argparse.Namespace) -> str | None:
+    """The token from --token-file, else $TONEARM_SERVER_TOKEN; never from the command line."""
+    from recommender.server.app import ENV_TOKEN
+
+    if args.token is not None:
+        raise UsageError(
+            "--token would show the token to every user in `ps`; put it in a file and give "
+            f"--token-file FILE, or set {ENV_TOKEN}"
+        )
+    if args.token_file:
+        path = Path(args.token_file).expanduser()
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read the token file {path}: {exc}") from exc
+        if not token or any(ch.isspace() for ch in token):
+            raise UsageError(f"the token file {path} should hold one token on one line")
+        return token
+    return os.environ.get(ENV_TOKEN) or None
+
+
 def run_serve(args: argparse.Namespace, ctx: object) -> int:
     try:
         import uvicorn  # noqa: F401  (fails early without the extra)
@@ -145,15 +169,16 @@ def run_serve(args: argparse.Namespace, ctx: object) -> int:
             f"the server needs the 'server' extra (FastAPI and uvicorn): {exc}. "
             'Install it with: pip install "tonearm[server]"'
         ) from exc
-    from recommender.server.app import ENV_CF, ENV_MODEL, ENV_TOKEN
+    from recommender.server.app import ENV_CF, ENV_MODEL
     from recommender.server.model import build_model_from_files, load_model
 
     if not args.model and not args.listens:
         raise UsageError("give --model MODEL (from `tonearm serve build`) or --listens PATH")
-    token = args.token or os.environ.get(ENV_TOKEN) or None
+    token = _read_token(args)
     if token is None and not is_loopback_host(args.host) and not args.save_model:
         raise UsageError(
-            f"refusing to serve on {args.host} without a token; give --token, or bind 127.0.0.1"
+            f"refusing to serve on {args.host} without a token; give --token-file, or bind "
+            "127.0.0.1"
         )
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
@@ -184,6 +209,7 @@ def _run_uvicorn(args: argparse.Namespace, token: str | None) -> int:
     import uvicorn
 
     from recommender.server.app import ENV_LOOPBACK_ONLY, ENV_TOKEN
+    from recommender.server.connections import GuardedH11Protocol
     from recommender.server.json_logs import log_config
 
     os.environ[ENV_LOOPBACK_ONLY] = "1" if token is None else "0"
@@ -200,6 +226,7 @@ def _run_uvicorn(args: argparse.Namespace, token: str | None) -> int:
         log_config=log_config(args.log_level.upper()),
         access_log=False,
         server_header=False,
+        http=GuardedH11Protocol,  # header deadline, few slow sockets per client
         limit_concurrency=1000,
         timeout_keep_alive=5,
     )

@@ -45,6 +45,7 @@ from recommender.remote.protocol import (
     RECOMMEND_PATH,
     ProtocolViolation,
     RemoteAnswer,
+    clean_text,
     parse_answer,
 )
 from recommender.remote.settings import check_endpoint
@@ -117,8 +118,7 @@ class RemoteRequest:
 def _clip(text: str | None) -> str | None:
     if text is None:
         return None
-    text = " ".join(text.split())
-    return text[:MAX_TEXT_CHARS] or None
+    return clean_text(text, MAX_TEXT_CHARS) or None
 
 
 def _describe(track: Track) -> dict[str, Any] | None:
@@ -148,7 +148,7 @@ def _genres(store: Store, tracks: Sequence[Track]) -> list[str]:
         values = common_genres(store, 20)
     for value in values:
         for part in value.replace("/", ";").split(";"):
-            name = " ".join(part.split()).casefold()[:50]
+            name = clean_text(part, 50).casefold()
             if name:
                 counts[name] = counts.get(name, 0) + 1
     ranked = sorted(counts, key=lambda g: (-counts[g], g))

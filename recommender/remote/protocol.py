@@ -66,6 +66,13 @@ normalise_artist_title = recording_key
 """The (artist, title) matching key as one string; see `recommender.library.matching`."""
 
 
+def clean_text(value: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Text the protocol allows: control characters as spaces, runs of spaces as one, at most
+    `limit` characters. Both sides use it: the client on tags, the server on its answers."""
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in value)
+    return " ".join(text.split())[:limit].strip()
+
+
 # --- the client's strict check of an answer ---------------------------------------------------
 
 

@@ -144,9 +144,10 @@ class ServerProcess:
             "--log-level",
             "warning",
         ]
-        if token:
-            cmd += ["--token", token]
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        env.pop("TONEARM_SERVER_TOKEN", None)
+        if token:
+            env["TONEARM_SERVER_TOKEN"] = token  # never on the command line (it shows in ps)
         self.proc = subprocess.Popen(
             cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
