@@ -299,6 +299,8 @@ def probe_all(tonearm: Sequence[str], root: Path, *, which: Sequence[str] = ()) 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     tonearm = args or [sys.executable, "-m", "player"]
+    if os.path.exists(tonearm[0]):  # the probes run in their own folders
+        tonearm[0] = os.path.abspath(tonearm[0])
     if shutil.which("strace") is None:
         print("privacy: strace is not installed (apt-get install strace)", file=sys.stderr)
         return 2

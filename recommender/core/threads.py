@@ -19,6 +19,8 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable
 
 CORES_ENV = "TONEARM_CORES"
@@ -56,7 +58,27 @@ def set_thread_budget(threads: int = THREADS_PER_PROCESS) -> None:
         threadpool_limits(threads)
 
 
-def _start_worker(threads: int, initializer: Callable | None, initargs: tuple) -> None:
+PARENT_CHECK_S = 0.5
+
+
+def exit_with_parent(parent_pid: int, interval_s: float = PARENT_CHECK_S) -> None:
+    """End this worker soon after `parent_pid` dies (a `kill -9` of `scan` or `analyze` left
+    its workers, up to 300 MB each, running); an orphan's parent id changes to its reaper's."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval_s)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="tonearm-parent-watch", daemon=True).start()
+
+
+def _start_worker(
+    threads: int, initializer: Callable | None, initargs: tuple, parent_pid: int | None = None
+) -> None:
+    if parent_pid is not None:
+        exit_with_parent(parent_pid)
     set_thread_budget(threads)
     if initializer is not None:
         initializer(*initargs)
@@ -72,5 +94,5 @@ def worker_pool(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(THREADS_PER_PROCESS, initializer, initargs),
+        initargs=(THREADS_PER_PROCESS, initializer, initargs, os.getpid()),
     )

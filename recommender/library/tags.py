@@ -262,6 +262,10 @@ def read_tags(path: str, root: str | None = None) -> dict[str, Any]:
     try:
         if os.path.getsize(path) == 0:
             raise UnreadableFile("empty file (0 bytes)")
+        # Opened here first: mutagen wraps a refused open in its own error, which read as
+        # "damaged or truncated" for a file that is only unreadable.
+        with open(path, "rb"):
+            pass
         audio = mutagen.File(path)
     except UnreadableFile:
         raise
@@ -278,6 +282,8 @@ def read_tags(path: str, root: str | None = None) -> dict[str, Any]:
     fmt = FORMAT_NAMES.get(type(audio).__name__, type(audio).__name__.lower())
     info = audio.info
     length = float(getattr(info, "length", 0.0) or 0.0)
+    if type(audio).__name__.startswith("Ogg"):
+        _check_ogg_complete(path)
     if not length > 0:
         raise UnreadableFile(f"{fmt} file holds no audio (length 0): damaged or truncated")
     _check_not_truncated(path, fmt, length, getattr(info, "bitrate", 0))
@@ -330,6 +336,37 @@ def _check_not_truncated(path: str, fmt: str, length: float, bitrate: int | None
         raise UnreadableFile(
             f"truncated: the header promises {length:.1f} s but the file holds about {held:.1f} s"
         )
+
+
+OGG_TAIL_BYTES = 128 * 1024  # an Ogg page is at most 65,307 bytes
+OGG_END_OF_STREAM = 0x04
+
+
+def _check_ogg_complete(path: str) -> None:
+    """An Ogg file ends with a whole page flagged end-of-stream; a cut one does not (mutagen
+    takes the length from the last whole page it finds, so the cut goes unnoticed)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, os.path.getsize(path) - OGG_TAIL_BYTES))
+            tail = fh.read()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read the file: {exc.strerror or exc}") from None
+    at = tail.rfind(b"OggS")
+    while at >= 0:
+        header_end = at + 27
+        if header_end <= len(tail):
+            segments = tail[at + 26]
+            table = tail[header_end : header_end + segments]
+            page_end = header_end + segments + sum(table)
+            if len(table) == segments and page_end == len(tail):
+                if not tail[at + 5] & OGG_END_OF_STREAM:
+                    raise UnreadableFile(
+                        "truncated: the Ogg stream stops before its last page "
+                        "(no end-of-stream mark)"
+                    )
+                return
+        at = tail.rfind(b"OggS", 0, at)  # "OggS" inside audio data: look further back
+    raise UnreadableFile("truncated: the file stops in the middle of an Ogg page")
 
 
 def _r128_to_replaygain(values: list[str] | None) -> float | None:

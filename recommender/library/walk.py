@@ -7,7 +7,7 @@ Unreadable folders are reported, not fatal; files that vanish mid-walk are simpl
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 from recommender.library.tags import AUDIO_EXTENSIONS
@@ -31,11 +31,18 @@ class WalkProblem:
 def walk_audio_files(
     roots: list[str], problems: list[WalkProblem] | None = None
 ) -> Iterator[FoundFile]:
-    """Yield audio files under `roots` (absolute, normalised), each real file once."""
+    """Yield audio files under `roots` (absolute, normalised), each real file once.
+
+    Depth-first in name order, with an explicit stack rather than recursion: a folder nested
+    990 deep used to end the whole scan in a RecursionError."""
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: dict[tuple[int, int], FoundFile] = {}
     for root in roots:
-        yield from _walk_dir(root, root, False, seen_dirs, seen_files, problems)
+        stack: list[tuple[str, bool]] = [(root, False)]
+        while stack:
+            folder, via_link = stack.pop()
+            subdirs = yield from _walk_dir(folder, root, via_link, seen_dirs, seen_files, problems)
+            stack.extend(reversed(subdirs))  # popped in name order
 
 
 def _walk_dir(
@@ -45,27 +52,29 @@ def _walk_dir(
     seen_dirs: set[tuple[int, int]],
     seen_files: dict[tuple[int, int], FoundFile],
     problems: list[WalkProblem] | None,
-) -> Iterator[FoundFile]:
+) -> Generator[FoundFile, None, list[tuple[str, bool]]]:
+    """Yield one folder's audio files; return its subfolders (path, reached through a link)."""
     try:
         st = os.stat(folder)
     except OSError as exc:
         _problem(problems, folder, exc)
-        return
+        return []
     key = (st.st_dev, st.st_ino)
     if key in seen_dirs:  # a symlink loop, or a second link to a folder already walked
-        return
+        return []
     seen_dirs.add(key)
     try:
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
     except OSError as exc:
         _problem(problems, folder, exc)
-        return
+        return []
     subdirs = []
     for entry in entries:
         name = entry.name
         if name.startswith("."):
             continue
+        is_link = False
         try:
             is_link = entry.is_symlink()
             if entry.is_dir():  # follows links
@@ -75,7 +84,9 @@ def _walk_dir(
                 continue
             est = entry.stat()  # follows links: the real file's identity and size
         except OSError as exc:
-            if not isinstance(exc, FileNotFoundError):  # vanished mid-walk: nothing to report
+            if is_link and isinstance(exc, FileNotFoundError):
+                _broken_link(problems, entry.path)
+            elif not isinstance(exc, FileNotFoundError):  # vanished mid-walk: nothing to say
                 _problem(problems, entry.path, exc)
             continue
         if not entry.is_file():
@@ -86,8 +97,17 @@ def _walk_dir(
         if first is None:
             seen_files[file_key] = found
             yield found
-    for path, link in subdirs:
-        yield from _walk_dir(path, root, link, seen_dirs, seen_files, problems)
+    return subdirs
+
+
+def _broken_link(problems: list[WalkProblem] | None, path: str) -> None:
+    if problems is None:
+        return
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    problems.append(WalkProblem(path, f"broken symbolic link: its target {target} does not exist"))
 
 
 def _problem(problems: list[WalkProblem] | None, path: str, exc: OSError) -> None:

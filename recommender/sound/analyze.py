@@ -24,7 +24,7 @@ from recommender.core.threads import cores_given, worker_pool
 from recommender.library.store import Store
 from recommender.sound import frontend
 from recommender.sound.embeddings import save_embeddings, tracks_to_embed
-from recommender.sound.model import MODEL_PATH, SoundModel, pool_track
+from recommender.sound.model import MODEL_PATH, SoundModel, is_storable, pool_track
 
 CHUNK_TRACKS = 16  # 96 patches per onnxruntime call; small enough to commit often
 
@@ -93,7 +93,11 @@ def embed_chunk(model: SoundModel, items: list[tuple[int, str]]) -> ChunkResult:
         embedded = model.embed_patches(np.concatenate(patches))
         owner_ids = np.array(owners)
         for track_id in dict.fromkeys(owners):
-            vectors.append((track_id, pool_track(embedded[owner_ids == track_id])))
+            vector = pool_track(embedded[owner_ids == track_id])
+            if is_storable(vector):
+                vectors.append((track_id, vector))
+            else:
+                errors.append((track_id, "the sound model gave non-finite numbers for it"))
     model_s = time.perf_counter() - started
     return ChunkResult(vectors, errors, decode_s, features_s, model_s)
 
@@ -105,7 +109,14 @@ def _embed_chunk_in_worker(items: list[tuple[int, str]]) -> ChunkResult:
 
 def save_chunk(store: Store, model_version: str, result: ChunkResult) -> None:
     """One transaction per chunk, so an interrupted run keeps every finished chunk."""
-    save_embeddings(store, model_version, result.vectors, result.errors)
+    # The last guard before the store: a non-finite vector becomes an error, never a row.
+    vectors = [(tid, v) for tid, v in result.vectors if is_storable(v)]
+    errors = result.errors + [
+        (tid, "the sound model gave non-finite numbers for it")
+        for tid, v in result.vectors
+        if not is_storable(v)
+    ]
+    save_embeddings(store, model_version, vectors, errors)
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -27,9 +27,13 @@ embeddings by less than 1e-4 (tested).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.fft
@@ -189,12 +193,34 @@ def _uses_av(path: Path) -> bool:
     return path.suffix.lower() in AV_SUFFIXES
 
 
+def _native(path: Path) -> bytes:
+    """The file name as the OS has it: a name that is not valid UTF-8 (Python holds it with
+    surrogate escapes) cannot be encoded as UTF-8 text, but libsndfile takes the bytes as-is."""
+    return os.fsencode(path)
+
+
+@contextlib.contextmanager
+def _av_open(path: Path) -> Iterator[Any]:
+    """av.open over the path, or over an open file when the name is not valid UTF-8 (FFmpeg
+    takes names as UTF-8 text)."""
+    import av
+
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        with open(path, "rb") as fh, av.open(fh) as container:
+            yield container
+        return
+    with av.open(str(path)) as container:
+        yield container
+
+
 def probe(path: Path) -> AudioInfo:
     """Duration, sample rate and channels without decoding the audio."""
     # libsndfile for Opus too: its length leaves out the encoder's pre-skip, as its seeks do.
     if _uses_soundfile(path) or _uses_av(path):
         try:
-            info = sf.info(str(path))
+            info = sf.info(_native(path))
             if info.frames > 0 and info.samplerate > 0:
                 return AudioInfo(info.frames / info.samplerate, info.samplerate, info.channels)
         except (sf.LibsndfileError, RuntimeError):
@@ -206,7 +232,7 @@ def _probe_av(path: Path) -> AudioInfo:
     import av
 
     try:
-        with av.open(str(path)) as container:
+        with _av_open(path) as container:
             if not container.streams.audio:
                 raise AnalysisError(f"no audio stream in {path.name}")
             stream = container.streams.audio[0]
@@ -223,7 +249,7 @@ def _probe_av(path: Path) -> AudioInfo:
 
 def _read_soundfile(path: Path, starts_s: list[float], length_s: float) -> list[np.ndarray]:
     out = []
-    with sf.SoundFile(str(path)) as f:
+    with sf.SoundFile(_native(path)) as f:
         rate = f.samplerate
         n = int(np.ceil(length_s * rate))
         for start_s in starts_s:
@@ -236,7 +262,7 @@ def _read_av(path: Path, starts_s: list[float], length_s: float) -> list[np.ndar
     import av
 
     out = []
-    with av.open(str(path)) as container:
+    with _av_open(path) as container:
         stream = container.streams.audio[0]
         rate = stream.codec_context.sample_rate
         to_float: av.AudioResampler | None = None  # only for decoders that give other formats
@@ -336,5 +362,5 @@ def track_patches(path: Path, info: AudioInfo | None = None) -> np.ndarray:
 
 def full_track_log_mel(path: Path) -> np.ndarray:
     """(N_MELS, frames) log-mel of a whole file; used by training to draw random crops."""
-    samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    samples, rate = sf.read(_native(path), dtype="float32", always_2d=True)
     return log_mel(resample(to_mono(samples), rate))

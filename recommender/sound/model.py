@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,31 @@ from recommender.core.resource_paths import resource_path
 # resources/model/sound_cnn.onnx in the checkout, the wheel's package data or the bundle.
 MODEL_PATH = resource_path("model", "sound_cnn.onnx")
 VERSION_KEY = "model_version"
+CHECKSUM_KEY = "tonearm_sha256"
+"""sha256 of the model file with this value's own 64 characters read as zeros (see seal_model)."""
+CHECKSUM_PLACEHOLDER = "0" * 64
+PROOF_SEED = 20261202  # the fixed input every model must turn into finite unit vectors
+
+
+def file_checksum(data: bytes, recorded: str) -> str:
+    """The checksum of a model file's bytes, its recorded checksum blanked to zeros."""
+    if recorded and recorded != CHECKSUM_PLACEHOLDER:
+        data = data.replace(recorded.encode("ascii"), CHECKSUM_PLACEHOLDER.encode("ascii"), 1)
+    return hashlib.sha256(data).hexdigest()
+
+
+def seal_model(path: Path) -> str:
+    """Write the checksum into a model whose metadata holds CHECKSUM_KEY = CHECKSUM_PLACEHOLDER.
+
+    The digest has the placeholder's length, so the protobuf stays valid byte for byte and no
+    ONNX library is needed to check it at run time."""
+    data = Path(path).read_bytes()
+    placeholder = CHECKSUM_PLACEHOLDER.encode("ascii")
+    if data.count(placeholder) != 1:
+        raise ModelError(f"{path} has no single checksum placeholder to fill")
+    digest = hashlib.sha256(data).hexdigest()
+    Path(path).write_bytes(data.replace(placeholder, digest.encode("ascii")))
+    return digest
 
 
 class SoundModel:
@@ -44,6 +70,36 @@ class SoundModel:
         self.path = path
         self.input_name = self.session.get_inputs()[0].name
         self.dim = int(self.session.get_outputs()[0].shape[1])
+        self._check_checksum(meta.get(CHECKSUM_KEY, ""))
+        self._check_finite_outputs()
+
+    def _check_checksum(self, recorded: str) -> None:
+        """Flipped bytes anywhere in the file (weights included) fail here, before any use."""
+        if len(recorded) != 64 or recorded == CHECKSUM_PLACEHOLDER:
+            raise ModelError(
+                f"the sound model {self.path} records no checksum ({CHECKSUM_KEY}); "
+                "reinstall Tonearm or export the model again"
+            )
+        try:
+            actual = file_checksum(self.path.read_bytes(), recorded)
+        except OSError as exc:
+            raise ModelError(f"the sound model {self.path} cannot be read: {exc}") from exc
+        if actual != recorded:
+            raise ModelError(
+                f"the sound model {self.path} is damaged: its checksum does not match "
+                "(reinstall Tonearm)"
+            )
+
+    def _check_finite_outputs(self) -> None:
+        """NaN or infinite weights show on any input: a fixed one must give finite vectors."""
+        shape = [d if isinstance(d, int) else 2 for d in self.session.get_inputs()[0].shape]
+        probe = np.random.default_rng(PROOF_SEED).normal(size=shape).astype(np.float32)
+        out = self.embed_patches(probe)
+        if out.shape != (shape[0], self.dim) or not np.isfinite(out).all():
+            raise ModelError(
+                f"the sound model {self.path} gives invalid (non-finite) outputs; "
+                "reinstall Tonearm or train it again"
+            )
 
     def embed_patches(self, patches: np.ndarray) -> np.ndarray:
         """(n, mels, frames) log-mel patches to (n, dim) unit vectors."""
@@ -55,3 +111,8 @@ def pool_track(patch_embeddings: np.ndarray) -> np.ndarray:
     """A track's vector: the renormalised mean of its patch embeddings."""
     mean = patch_embeddings.mean(axis=0)
     return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+
+
+def is_storable(vector: np.ndarray) -> bool:
+    """Only finite, non-zero vectors are ever stored: one NaN poisons every similarity."""
+    return bool(np.isfinite(vector).all()) and float(np.abs(vector).sum()) > 0

@@ -9,7 +9,7 @@ import onnx
 import torch
 
 from recommender.sound import frontend
-from recommender.sound.model import VERSION_KEY
+from recommender.sound.model import CHECKSUM_KEY, CHECKSUM_PLACEHOLDER, VERSION_KEY, seal_model
 from recommender.train.model import SoundCNN, example_input
 
 OPSET = 17
@@ -38,6 +38,7 @@ def export_onnx(model: SoundCNN, path: Path, version: str, extra: dict[str, str]
         "n_mels": str(frontend.N_MELS),
         "patch_frames": str(frontend.PATCH_FRAMES),
         **extra,
+        CHECKSUM_KEY: CHECKSUM_PLACEHOLDER,  # filled in by seal_model once the file is written
     }
     for key, value in props.items():
         entry = proto.metadata_props.add()
@@ -45,6 +46,7 @@ def export_onnx(model: SoundCNN, path: Path, version: str, extra: dict[str, str]
     proto.producer_name = "tonearm"
     onnx.checker.check_model(proto)
     onnx.save(proto, str(path))
+    seal_model(path)  # the runtime refuses a model whose bytes do not match this checksum
 
 
 def max_parity_error(model: SoundCNN, path: Path, batch: int = 4) -> float:
