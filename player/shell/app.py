@@ -82,12 +82,12 @@ def run_app(argv: list[str]) -> int:
     if instance is None:
         return 0
     try:
+        settings = Settings.load(data_dir)  # unreadable settings: say so, change nothing
         store = open_store(data_dir)
     except TonearmError as exc:
         QMessageBox.critical(None, "Tonearm cannot open its library", str(exc))
         instance.close()
         return exc.exit_code
-    settings = Settings.load(data_dir)
     apply_theme(settings.theme)
     window = MainWindow(data_dir, settings, store)
     install_features(window.context)

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from recommender.core.errors import TonearmError
+
 SETTINGS_FILE = "settings.json"
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,13 @@ class Settings:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls()
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            # Unreadable is not damaged: setting it aside would forget the library folders.
+            raise TonearmError(
+                f"cannot read the settings file {path}: {exc.strerror or exc}; nothing was "
+                "changed (check its permissions)"
+            ) from exc
+        except ValueError as exc:
             backup = path.with_suffix(".json.damaged")
             log.warning("settings file %s is unreadable (%s); kept as %s", path, exc, backup)
             with contextlib.suppress(OSError):
