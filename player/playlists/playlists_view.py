@@ -544,7 +544,10 @@ class PlaylistsView(QWidget):
             return
         if path is None:
             chosen, _ = QFileDialog.getSaveFileName(
-                self, "Export playlist", f"{info.name}.m3u8", "M3U8 (*.m3u8);;XSPF (*.xspf)"
+                self,
+                "Export playlist",
+                f"{info.name}.m3u8",
+                "M3U8 (*.m3u8);;PLS (*.pls);;XSPF (*.xspf)",
             )
             if not chosen:
                 return

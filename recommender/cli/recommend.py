@@ -18,8 +18,14 @@ from recommender.discovery.recommend import recommend
 from recommender.discovery.recommendation import SOURCE_LOCAL, Recommendation
 from recommender.discovery.taste_model import load_taste_model
 from recommender.library.tracks import get_tracks, resolve_track
-from recommender.playlists.files import FORMATS, import_playlist_file, write_playlist_file
-from recommender.playlists.saved import list_playlists, save_playlist
+from recommender.playlists.files import (
+    FORMATS,
+    WRITE_FORMATS,
+    import_playlist_file,
+    write_playlist_file,
+)
+from recommender.playlists.saved import find_playlist, list_playlists, save_playlist
+from recommender.playlists.smart import playlist_contents
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -51,16 +57,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pl.add_argument("--seed", action="append", default=[], metavar="TRACK", help="repeatable")
     pl.add_argument("--length", type=int, default=30, metavar="N")
     pl.add_argument("--mode", choices=MODES, default="flow")
-    pl.add_argument("--out", type=Path, metavar="FILE.m3u8|FILE.xspf")
+    pl.add_argument("--out", type=Path, metavar="FILE.m3u8|FILE.pls|FILE.xspf")
     pl.add_argument("--save", metavar="NAME", help="also keep it as a saved playlist")
     pl.add_argument("--json", action="store_true", help="print JSON")
     pl.set_defaults(func=run_playlist)
     actions = pl.add_subparsers(dest="action", metavar="ACTION")
     imp = subcommand(actions, "import", help="read an M3U/M3U8/PLS/XSPF file into a playlist")
     imp.add_argument("file", type=Path, metavar="FILE")
-    imp.add_argument("--name", help="playlist name (default: the file name)")
+    imp.add_argument(
+        "--name", help="playlist name (default: the name the file gives, else the file name)"
+    )
     imp.add_argument("--json", action="store_true", help="print JSON")
     imp.set_defaults(func=run_playlist_import)
+    exp = subcommand(actions, "export", help="write a saved playlist to an M3U8, PLS or XSPF file")
+    exp.add_argument("playlist", metavar="NAME", help="the playlist's name or id")
+    exp.add_argument(
+        "--out", type=Path, required=True, metavar="FILE", help="FILE.m3u8, FILE.pls or FILE.xspf"
+    )
+    exp.set_defaults(func=run_playlist_export)
     lst = subcommand(actions, "list", help="saved playlists")
     lst.add_argument("--json", action="store_true", help="print JSON")
     lst.set_defaults(func=run_playlist_list)
@@ -133,9 +147,11 @@ def run_playlist(args: argparse.Namespace, ctx: Context) -> int:
     if args.length < 1:
         raise UsageError("--length must be at least 1")
     if args.out is None and not args.save and not args.json:
-        raise UsageError("say where it goes: --out FILE.m3u8|FILE.xspf, --save NAME or --json")
-    if args.out is not None and args.out.suffix.lower() not in (".m3u8", ".m3u", ".xspf"):
-        raise UsageError(f"cannot write {args.out.name}: use a .m3u8 or .xspf file name")
+        raise UsageError(
+            "say where it goes: --out FILE.m3u8|FILE.pls|FILE.xspf, --save NAME or --json"
+        )
+    if args.out is not None:
+        _check_writable_suffix(args.out)
     seeds = [resolve_track(ctx.store, s) for s in args.seed]
     model = load_taste_model(ctx.store)
     seed_rows = [model.row_of[s.id] for s in seeds if s.id in model.row_of]
@@ -166,16 +182,33 @@ def run_playlist_import(args: argparse.Namespace, ctx: Context) -> int:
         raise UsageError(f"cannot read {args.file.name}: expected {', '.join(FORMATS)}")
     result = import_playlist_file(ctx.store, args.file, args.name)
     if args.json:
-        print_json({"playlist_id": result.playlist_id, "found": result.found,
+        print_json({"playlist_id": result.playlist_id, "name": result.name,
+                    "found": result.found,
                     "not_found": [e.__dict__ for e in result.not_found]})  # fmt: skip
         return 0
     print(
-        f"playlist {result.playlist_id}: {result.found} tracks; "
+        f'playlist {result.playlist_id} "{result.name}": {result.found} tracks; '
         f"{len(result.not_found)} entries not in the library"
     )
     for e in result.not_found:
         label = f"{e.artist} - {e.title}" if e.artist else (e.title or "")
         print(f"  not found: {e.location}" + (f"  ({label})" if label else ""))
+    return 0
+
+
+def _check_writable_suffix(out: Path) -> None:
+    if out.suffix.lower() not in WRITE_FORMATS:
+        raise UsageError(f"cannot write {out.name}: use a .m3u8, .pls or .xspf file name")
+
+
+def run_playlist_export(args: argparse.Namespace, ctx: Context) -> int:
+    _check_writable_suffix(args.out)
+    info = find_playlist(ctx.store, args.playlist)
+    ids = playlist_contents(ctx.store, info.id)  # a smart playlist: its tracks right now
+    tracks = get_tracks(ctx.store, ids)
+    chosen = [tracks[t] for t in ids if t in tracks]
+    write_playlist_file(chosen, args.out, name=info.name)
+    print(f'{len(chosen)} tracks of "{info.name}" -> {args.out}')
     return 0
 
 

@@ -106,9 +106,9 @@ def test_export_then_import_round_trips(qtbot, make_app, store, tmp_path, suffix
     out = tmp_path / f"late{suffix}"
     view.export_current(out)
     qtbot.waitUntil(lambda: out.exists() and "Exported 4" in app.last_message)
-    view.import_file(out)
-    qtbot.waitUntil(lambda: "late" in _names(view))
-    qtbot.waitUntil(lambda: _current_name(view) == "late" and _shown(view) == ids)
+    view.import_file(out)  # named as the file says, beside the one it came from
+    qtbot.waitUntil(lambda: "Late night (2)" in _names(view))
+    qtbot.waitUntil(lambda: _current_name(view) == "Late night (2)" and _shown(view) == ids)
 
 
 def test_smart_playlist_updates_after_a_new_play(qtbot, make_app, store):

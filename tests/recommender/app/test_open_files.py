@@ -56,3 +56,19 @@ def test_an_unreadable_audio_file_is_a_problem_not_a_track(store, tmp_path: Path
     opened = open_files(store, [str(bad)])
     assert opened.track_ids == [] and len(opened.problems) == 1
     assert opened.problems[0].startswith("broken.mp3: ")
+
+
+def test_a_playlist_file_opens_as_its_entries_in_order(store, music_dir: Path, tmp_path):
+    """What the desktop file's playlist MIME types promise: `tonearm list.m3u` plays its
+    tracks, new files scanned in, library tracks found by a Windows path, the rest reported."""
+    make_track(music_dir, "Artist/Album/01 known.ogg", title="Known", artist="Artist")
+    scan_folders(store, [str(music_dir)])
+    (known_id,) = store.conn.execute("SELECT id FROM tracks").fetchone()
+    new = make_track(tmp_path / "Downloads", "new.ogg", title="New")
+    playlist = music_dir / "mix.m3u"
+    text = f"#EXTM3U\r\n{new}\r\nARTIST\\album\\01 KNOWN.ogg\r\ngone.ogg\r\n"
+    playlist.write_bytes(text.encode())
+    opened = open_files(store, [str(playlist)], library_folders=[str(music_dir)])
+    assert len(opened.track_ids) == 2 and opened.track_ids[1] == known_id
+    assert opened.added == 1
+    assert opened.problems == ["mix.m3u: 1 of 3 entries not found"]

@@ -61,7 +61,8 @@ def test_m3u8_is_extended_with_relative_paths(library):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "#EXTM3U"
     assert lines[1] == "#EXTINF:200,Artist 0 - Song 0"
-    assert lines[2] == "Music/Artist 0/Song 0.flac"
+    assert lines[2] == "#EXTALB:Artist 0 LP"
+    assert lines[3] == "Music/Artist 0/Song 0.flac"
 
 
 def test_xspf_is_valid_xml_with_file_uris_and_milliseconds(library):
