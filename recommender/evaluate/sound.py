@@ -22,20 +22,26 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from recommender.sound import frontend
 from recommender.sound.model import MODEL_PATH, SoundModel, pool_track
+from recommender.train.metrics import (  # noqa: F401  (re-exported for callers)
+    PRECISION_AT,
+    QueryScores,
+    cosine_distances,
+    query_scores,
+    ranking_metrics,
+)
 
 AUDIO_SUFFIXES = frozenset(
     {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".mp4", ".aac", ".wma", ".aiff"}
 )
 N_MFCC = 20
 RANDOM_SEEDS = 10
-PRECISION_AT = 10
 BOOTSTRAP_SAMPLES = 2000
 MFCC_BASELINE = "MFCC mean+std, standardised, cosine"
 MFCC_KL_BASELINE = "MFCC mean+cov, sym. KL"
@@ -45,15 +51,6 @@ MFCC_KL_BASELINE = "MFCC mean+cov, sym. KL"
 class CorpusTrack:
     path: Path
     group: str
-
-
-@dataclass
-class QueryScores:
-    """Average precision and precision@10 of every query, and the query's album."""
-
-    ap: np.ndarray
-    p10: np.ndarray
-    groups: list[str] = field(default_factory=list)
 
 
 def corpus_tracks(folders: list[Path], group_by: str = "folder") -> list[CorpusTrack]:
@@ -85,30 +82,6 @@ def _album_tag(path: Path) -> str:
     return f"{tags.get('albumartist', tags.get('artist', ['']))[0]}/{tags['album'][0]}"
 
 
-def query_scores(distances: np.ndarray, groups: list[str]) -> QueryScores:
-    """Per-query AP and precision@10, ranking each row's others by distance (stable ties)."""
-    labels = np.array(groups)
-    aps, precisions, owners = [], [], []
-    for q in range(len(labels)):
-        relevant = labels == labels[q]
-        relevant[q] = False
-        if not relevant.any():
-            continue
-        order = [i for i in np.argsort(distances[q], kind="stable") if i != q]
-        hits = relevant[order]
-        ranks = np.flatnonzero(hits) + 1
-        aps.append(float(np.mean(np.arange(1, len(ranks) + 1) / ranks)))
-        precisions.append(float(hits[:PRECISION_AT].mean()))
-        owners.append(str(labels[q]))
-    return QueryScores(np.array(aps), np.array(precisions), owners)
-
-
-def ranking_metrics(distances: np.ndarray, groups: list[str]) -> tuple[float, float, int]:
-    """(mAP, precision@10, number of queries) ranking each row's others by distance."""
-    scores = query_scores(distances, groups)
-    return float(scores.ap.mean()), float(scores.p10.mean()), len(scores.ap)
-
-
 def bootstrap_interval(
     values: np.ndarray, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
 ) -> tuple[float, float]:
@@ -138,10 +111,6 @@ def summarise(scores: QueryScores) -> dict:
         "P@10_95": bootstrap_interval(scores.p10),
         "per_group": per_group,
     }
-
-
-def cosine_distances(vectors: np.ndarray) -> np.ndarray:
-    return 1.0 - vectors @ vectors.T
 
 
 def cnn_vectors(paths: list[Path], model: SoundModel) -> np.ndarray:
@@ -312,7 +281,7 @@ def teacher_track_vectors(cache: Path, train_paths: set[str]) -> dict[str, dict[
 
 def cache_reports(cache: Path, models: list[SoundModel], splits: list[str]) -> dict[str, dict]:
     """Reports for the training cache's fixed splits (``recommender.train.split``)."""
-    from recommender.train.fetch_data import read_manifest
+    from recommender.train.manifest import read_manifest
     from recommender.train.split import split_of
 
     rows = read_manifest(cache)

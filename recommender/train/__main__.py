@@ -41,7 +41,7 @@ from recommender.train.dataset import (
     sample_pairs,
 )
 from recommender.train.export import export_onnx, max_parity_error
-from recommender.train.fetch_data import read_manifest
+from recommender.train.manifest import read_manifest
 from recommender.train.model import SoundCNN
 from recommender.train.split import split_of
 from recommender.train.synth_midi import read_synthetic

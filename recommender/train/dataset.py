@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from recommender.sound import frontend
-from recommender.train.fetch_data import ManifestRow
+from recommender.train.manifest import ManifestRow
 
 # Whole soundtracks kept out of training, judged by `python -m recommender.evaluate sound`.
 HELDOUT_SOUNDTRACKS: tuple[str, ...] = (

@@ -20,10 +20,11 @@ import subprocess
 import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import soundfile as sf
+
+from recommender.train.manifest import MANIFEST_NAME, ManifestRow
 
 # The only Debian packages we fetch (issue 15). Every other Debian music package is reserved for
 # judging the model by people we never see: we neither train on them nor fetch them.
@@ -90,14 +91,6 @@ EXTRA_MUSIC_PATHS = {
 MIN_DURATION_S = 10.0  # jingles and stingers say little about a soundtrack's sound
 MAX_RENDER_S = 600  # a tracker module that loops for ever is cut here
 RENDER_RATE_HZ = 16000  # the rate our front end and the teacher work at
-MANIFEST_NAME = "manifest.tsv"
-
-
-@dataclass(frozen=True)
-class ManifestRow:
-    path: str
-    soundtrack: str
-    duration_s: float
 
 
 def _download(package: str, debs: Path) -> Path | None:
@@ -293,14 +286,6 @@ def fetch(cache: Path, packages: tuple[str, ...] = ALLOWED_PACKAGES) -> list[Man
         for row in rows:
             writer.writerow([row.path, row.soundtrack, row.duration_s])
     return rows
-
-
-def read_manifest(cache: Path, name: str = MANIFEST_NAME) -> list[ManifestRow]:
-    """Rows of the manifest written by ``fetch`` (or another named one); paths are relative to
-    ``cache``."""
-    with open(cache / name, newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
-        return [ManifestRow(r["path"], r["soundtrack"], float(r["duration_s"])) for r in reader]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from recommender.train.fetch_data import ManifestRow, read_manifest
+from recommender.train.manifest import ManifestRow, read_manifest
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 SYNTHETIC_MANIFEST = "synthetic.tsv"

@@ -36,7 +36,7 @@ from recommender.train.dataset import (
     track_target,
     unit_rows,
 )
-from recommender.train.fetch_data import read_manifest
+from recommender.train.manifest import read_manifest
 from recommender.train.synth_midi import read_synthetic
 
 TEACHER_MODEL = "MSD_musicnn"
@@ -60,7 +60,7 @@ def score_teacher(cache: Path, layer: str, model: str = TEACHER_MODEL) -> dict |
     Standardises with the real training tracks' statistics and pools every window of each
     track (more than the six excerpts our CNN is scored on).
     """
-    from recommender.evaluate.sound import cosine_distances, ranking_metrics
+    from recommender.train.metrics import cosine_distances, ranking_metrics
 
     held_out = teacher_file(cache, model, "held-out")
     if not held_out.exists():
