@@ -220,8 +220,8 @@ def evaluate(
     scores: dict[str, QueryScores] = {}
     for found, m in zip(vectors, models, strict=True):
         scores[f"sound CNN ({m.version})"] = query_scores(cosine_distances(np.stack(found)), groups)
-    for name, found in teachers.items():
-        matrix = np.stack([found[str(t.path)] for t in kept])
+    for name, by_path in teachers.items():
+        matrix = np.stack([by_path[str(t.path)] for t in kept])
         scores[name] = query_scores(cosine_distances(matrix), groups)
     for name, distances in mfcc_distances(np.stack(stats)).items():
         scores[name] = query_scores(distances, groups)

@@ -301,7 +301,7 @@ def _read_xspf(raw: bytes, path: Path) -> PlaylistFile:
             loc_el = el.find("x:location", ns)
             if loc_el is not None and (loc_el.text or "").strip():
                 loc_base = urllib.parse.urljoin(track_base, loc_el.get(XML_BASE, ""))
-                uri = urllib.parse.urljoin(loc_base, loc_el.text.strip())
+                uri = urllib.parse.urljoin(loc_base, (loc_el.text or "").strip())
                 location, windows = _file_uri_path(uri) if uri.startswith("file:") else (uri, False)
             duration = el.findtext("x:duration", default="", namespaces=ns).strip()
             entries.append(

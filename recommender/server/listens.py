@@ -241,7 +241,7 @@ def _open_archive(path: Path) -> tuple[IO[bytes], subprocess.Popen | None]:
     if not path.name.lower().endswith(".tar.zst"):
         return path.open("rb"), None
     try:
-        import zstandard  # type: ignore[import-not-found]
+        import zstandard
 
         return zstandard.ZstdDecompressor().stream_reader(path.open("rb")), None
     except ImportError:

@@ -174,12 +174,13 @@ class ItemModel:
         return scores, reasons
 
     def _user_scores(self, rows: np.ndarray, w: np.ndarray):
-        assert self._listeners is not None
         values = np.log1p(w)
-        scores, listeners, r = self._listeners.scores(rows, values)
+        index = self._listeners
+        assert index is not None  # callers ask for user-based answers only with an index
+        scores, listeners, r = index.scores(rows, values)
 
         def reasons(top: np.ndarray) -> list[str]:
-            return self._listeners.reasons(rows, listeners, r, top)
+            return index.reasons(rows, listeners, r, top)
 
         return scores, reasons
 

@@ -183,8 +183,8 @@ def _parquet_listens(spark, paths: list[str]):
         frames.append(
             frame.select(
                 user.alias("user"),
-                F.trim(F.col(cols["artist"]).cast("string")).alias("artist"),
-                F.trim(F.col(cols["title"]).cast("string")).alias("title"),
+                F.trim(F.col(str(cols["artist"])).cast("string")).alias("artist"),
+                F.trim(F.col(str(cols["title"])).cast("string")).alias("title"),
                 mbid.alias("mbid"),
                 genre_col.alias("genres"),
             ).where(

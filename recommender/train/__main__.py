@@ -14,6 +14,7 @@ import math
 import platform
 import time
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -197,7 +198,7 @@ def train(args: argparse.Namespace) -> dict:
             elapsed = time.perf_counter() - train_started
             entry = {"step": step, "loss": round(loss.item(), 4), "s": round(elapsed, 1)}
             if probe is not None and (step % args.probe_every == 0 or last):
-                score = probe.score(averaged.module)
+                score = probe.score(cast(SoundCNN, averaged.module))
                 entry["validation_mAP"] = round(score, 4)
                 # steps are chosen on validation: keep the averaged weights of its best probe
                 if step >= args.warmup and (best is None or score > best[0]):
@@ -214,7 +215,7 @@ def train(args: argparse.Namespace) -> dict:
                 print(f"stopped at step {step} (--stop-step {step} reproduces this run)")
             break
     train_s = time.perf_counter() - train_started
-    model = averaged.module
+    model = cast(SoundCNN, averaged.module)
     if best is not None and args.keep_best:
         model.load_state_dict(best[2])
         print(f"keeping the averaged weights of step {best[1]} (validation mAP {best[0]:.3f})")

@@ -174,7 +174,7 @@ def sample_pairs(data: TrainingSet, n_tracks: int, rng: np.random.Generator) -> 
         mel = data.mels[i]
         last = mel.shape[1] - frontend.PATCH_FRAMES
         for crops, wanted in zip(views, targets, strict=True):
-            if data.teacher_starts is None:
+            if data.teacher_starts is None or data.teacher_targets is None:
                 start = int(rng.integers(0, last + 1))
             elif len(data.teacher_targets[i]) == 1:  # one track-wide target: crop anywhere
                 start = int(rng.integers(0, last + 1))

@@ -136,7 +136,8 @@ def _unpack(deb: Path, dest: Path) -> None:
         stdin=dpkg.stdout,
         capture_output=True,
     )
-    dpkg.stdout.close()
+    if dpkg.stdout is not None:
+        dpkg.stdout.close()
     if dpkg.wait() != 0:
         raise RuntimeError(f"dpkg-deb cannot read {deb.name}")
     err = tar.stderr.decode(errors="replace")

@@ -124,7 +124,13 @@ def compose(style: Style, seconds: float, rng: np.random.Generator):
             if rng.random() < 0.8:
                 note(2, degree(chord_root) - 24, start + beat, style.legato, style.loudness - 5)
             for offset, drum in _drum_hits(style.drums, beat):
-                note(9, drum, start + beat + offset, 0.1, style.loudness - 10 + rng.integers(-8, 9))
+                note(
+                    9,
+                    drum,
+                    start + beat + offset,
+                    0.1,
+                    style.loudness - 10 + int(rng.integers(-8, 9)),
+                )
         step = 1.0 / style.density
         t = start
         while t < start + 4:
@@ -198,13 +204,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{album.name}: {style}", flush=True)
         for job in pending:
             job.result()
-    rows = [(str(w.relative_to(cache)), name, round(sf.info(w).duration, 2)) for w, name in rows]
+    manifest = [
+        (str(w.relative_to(cache)), name, round(sf.info(w).duration, 2)) for w, name in rows
+    ]
     with open(cache / SYNTHETIC_MANIFEST, "w", newline="") as fh:
         writer = csv.writer(fh, delimiter="\t")
         writer.writerow(["path", "soundtrack", "duration_s"])
-        writer.writerows(rows)
-    hours = sum(r[2] for r in rows) / 3600
-    print(f"{len(rows)} synthetic tracks, {hours:.1f} h, manifest in {cache / SYNTHETIC_MANIFEST}")
+        writer.writerows(manifest)
+    hours = sum(r[2] for r in manifest) / 3600
+    print(
+        f"{len(manifest)} synthetic tracks, {hours:.1f} h, manifest in {cache / SYNTHETIC_MANIFEST}"
+    )
     return 0
 
 

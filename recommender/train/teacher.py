@@ -26,6 +26,7 @@ import argparse
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -175,6 +176,11 @@ def _previous_outputs(path: Path) -> dict[str, tuple[np.ndarray, dict[str, np.nd
         }
 
 
+def _save(out: Path, paths: list[str], saved: dict[str, np.ndarray]) -> None:
+    arrays: dict[str, Any] = {"paths": np.array(paths), **saved}
+    np.savez(out, **arrays)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m recommender.train.teacher",
@@ -252,9 +258,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{i + 1:>4}  {windows:>4} windows  {elapsed:6.0f} s  {row.path}", flush=True)
         if len(paths) % 50 == 0:  # an interrupted run resumes from here
             for out, saved in zip(outs, arrays, strict=True):
-                np.savez(out, paths=np.array(paths), **saved)
+                _save(out, paths, saved)
     for out, saved in zip(outs, arrays, strict=True):
-        np.savez(out, paths=np.array(paths), **saved)
+        _save(out, paths, saved)
         print(f"wrote {out}")
     return 0
 
