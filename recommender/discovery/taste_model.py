@@ -18,9 +18,16 @@ from recommender.discovery.item_cf import (
     build_item_neighbours,
     session_matrix,
 )
+from recommender.history.plays import dismissed_ids, history_signature, play_rows
 from recommender.library.matching import normalise_artist, recording_key
 from recommender.library.store import Store
-from recommender.library.tracks import Track, get_tracks
+from recommender.library.tracks import (
+    Track,
+    get_tracks,
+    present_name_rows,
+    tracks_signature,
+)
+from recommender.sound.embeddings import embeddings_signature, stored_vectors
 
 RECENT_SKIP_WINDOW_S = 30 * 86400.0
 REPEATED_SKIPS = 2
@@ -136,12 +143,7 @@ def _codes(keys: list[str]) -> np.ndarray:
 
 
 def _signature(store: Store) -> tuple:
-    return (
-        store.conn.execute("SELECT count(*), max(id) FROM plays").fetchone(),
-        store.conn.execute("SELECT count(*), max(updated_at) FROM tracks").fetchone(),
-        store.conn.execute("SELECT count(*), max(created_at) FROM embeddings").fetchone(),
-        store.conn.execute("SELECT count(*), max(at) FROM dismissed").fetchone(),
-    )
+    return (history_signature(store), tracks_signature(store), embeddings_signature(store))
 
 
 def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
@@ -149,10 +151,7 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
     from recommender.sound.similarity import current_model_version
 
     signature = _signature(store)
-    rows = store.conn.execute(
-        "SELECT id, artist, albumartist, title, album, genre FROM tracks WHERE missing = 0 "
-        "ORDER BY id"
-    ).fetchall()
+    rows = present_name_rows(store)
     track_ids = np.array([r[0] for r in rows], dtype=np.int64)
     row_of = {t: i for i, t in enumerate(track_ids.tolist())}
     artist_keys = [normalise_artist(r[1] or r[2]) for r in rows]
@@ -164,9 +163,7 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
     genres = [(r[5] or "").casefold() for r in rows]
 
     raw = np.array(
-        store.conn.execute(
-            "SELECT track_id, started_at, completed, skipped, seconds_played FROM plays"
-        ).fetchall(),
+        play_rows(store),
         dtype=np.float64,
     ).reshape(-1, 5)
     raw = raw[np.argsort(raw[:, 1], kind="stable")]  # faster than ORDER BY over the index
@@ -184,7 +181,7 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
         time_ordered=True,
     )
     excluded = np.zeros(len(track_ids), dtype=bool)
-    for (dismissed_id,) in store.conn.execute("SELECT track_id FROM dismissed"):
+    for dismissed_id in dismissed_ids(store):
         if dismissed_id in row_of:
             excluded[row_of[dismissed_id]] = True
 
@@ -192,9 +189,7 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
     has_vector: np.ndarray | None = None
     version = current_model_version(store)
     if version is not None and len(track_ids):
-        emb = store.conn.execute(
-            "SELECT track_id, dim, vector FROM embeddings WHERE model_version = ?", (version,)
-        ).fetchall()
+        emb = stored_vectors(store, version)
         dims = {r[1] for r in emb}
         if len(dims) == 1:
             dim = dims.pop()

@@ -166,3 +166,18 @@ def latest_listens(store: Store, n: int) -> list[tuple[int, int]]:
             (n,),
         )
     ]
+
+
+def history_signature(store: Store) -> tuple:
+    """Changes whenever a play is recorded or a track dismissed: when to rebuild a model."""
+    return (
+        tuple(store.conn.execute("SELECT count(*), max(id) FROM plays").fetchone()),
+        tuple(store.conn.execute("SELECT count(*), max(at) FROM dismissed").fetchone()),
+    )
+
+
+def play_rows(store: Store) -> list[tuple]:
+    """(track id, started at, completed, skipped, seconds played) of every play, unordered."""
+    return store.conn.execute(
+        "SELECT track_id, started_at, completed, skipped, seconds_played FROM plays"
+    ).fetchall()

@@ -168,3 +168,16 @@ def present_paths(store: Store) -> dict[int, str]:
 def present_track_count(store: Store) -> int:
     (count,) = store.conn.execute("SELECT count(*) FROM tracks WHERE missing = 0").fetchone()
     return int(count)
+
+
+def tracks_signature(store: Store) -> tuple:
+    """Changes whenever a track is added or updated: when to rebuild derived data."""
+    return tuple(store.conn.execute("SELECT count(*), max(updated_at) FROM tracks").fetchone())
+
+
+def present_name_rows(store: Store) -> list[tuple]:
+    """(id, artist, album artist, title, album, genre) of the present tracks, by id."""
+    return store.conn.execute(
+        "SELECT id, artist, albumartist, title, album, genre FROM tracks WHERE missing = 0 "
+        "ORDER BY id"
+    ).fetchall()
