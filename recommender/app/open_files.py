@@ -59,7 +59,7 @@ def open_files(
     result = OpenedFiles()
     wanted = _expand_playlists(store, expand_paths(paths), result.problems)
     files = [w for w in wanted if isinstance(w, str)]
-    ids = _known_ids(store, files)
+    ids = present_ids_by_path(store, files)
     unknown = [p for p in files if p not in ids]
     unknown_audio = []
     for path in unknown:
@@ -75,7 +75,7 @@ def open_files(
         result.problems.extend(
             f"{os.path.basename(e.path)}: {e.reason}" for e in summary.new_errors
         )
-        ids.update(_known_ids(store, unknown_audio))
+        ids.update(present_ids_by_path(store, unknown_audio))
     result.track_ids = [
         w if isinstance(w, int) else ids[w] for w in wanted if isinstance(w, int) or w in ids
     ]
@@ -111,8 +111,3 @@ def _expand_playlists(store: Store, files: list[str], problems: list[str]) -> li
                 f"{os.path.basename(path)}: {len(missing)} of {len(entries)} entries not found"
             )
     return out
-
-
-def _known_ids(store: Store, paths: list[str]) -> dict[str, int]:
-    """Present (not missing) tracks by path."""
-    return present_ids_by_path(store, paths)

@@ -321,11 +321,6 @@ def _write_cache(path: Path, signature: np.ndarray, columns: LibraryColumns) -> 
                 os.unlink(tmp)
 
 
-def term_mask(columns: LibraryColumns, term: Term, within: np.ndarray | None = None) -> np.ndarray:
-    """Rows matching one term (before negation); `within` limits the rows that are tested."""
-    return term.mask(columns, within)
-
-
 @dataclass
 class LibraryFilter:
     """Filters `LibraryColumns` by a query, reusing the last result while the user types on."""
@@ -344,7 +339,7 @@ class LibraryFilter:
         running: np.ndarray | None = None
         for i, term in enumerate(terms):
             cached = self._reuse(i, term, running)
-            m = cached if cached is not None else term_mask(self.columns, term, _narrow(running))
+            m = cached if cached is not None else term.mask(self.columns, _narrow(running))
             masks.append(m)
             effective = ~m if term.negate else m
             running = effective if running is None else running & effective
@@ -366,7 +361,7 @@ class LibraryFilter:
             and (fold(term.value) or "").startswith(fold(old.value) or "")
         ):
             within = self._last_masks[i] if running is None else self._last_masks[i] & running
-            return term_mask(self.columns, term, within)
+            return term.mask(self.columns, within)
         return None
 
 

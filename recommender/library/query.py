@@ -25,7 +25,6 @@ import numpy as np
 from recommender.core.errors import UsageError
 from recommender.library.fields import PLAIN_FIELDS, RANGE_QUERY_FIELDS, TEXT_QUERY_FIELDS
 
-TEXT_FIELDS: dict[str, tuple[str, ...]] = TEXT_QUERY_FIELDS
 _YEAR_RE = re.compile(r"^(\d{4})?(\.\.)?(\d{4})?$")
 
 
