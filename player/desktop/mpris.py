@@ -1,14 +1,12 @@
 """MPRIS2 on the D-Bus session bus, so desktop media controls, keys and widgets drive Tonearm.
 
-Two QDBusAbstractAdaptor children of one registered object export org.mpris.MediaPlayer2 and
-org.mpris.MediaPlayer2.Player; their Qt properties and slots are the D-Bus properties and
-methods. Changes are announced with org.freedesktop.DBus.Properties.PropertiesChanged, which
-QtDBus does not send by itself. Without a session bus (a bare container, Windows, macOS) this
-logs one line and the player carries on.
-
-PySide6 turns a Python int that fits in 32 bits into a D-Bus int32, so inside Metadata
-`mpris:length` is an int32 for tracks under about 35 minutes (int64 above); properties declared
-"qlonglong" (Position) and the Seeked signal are proper int64s.
+The bus is spoken with jeepney (pure Python, sans-I/O): its socket is watched by a
+QSocketNotifier on the GUI thread, each method call is answered there, and every value is
+marshalled by its declared D-Bus signature. QtDBus cannot do the last part from Python: PySide6
+turns an int under 2**31 inside a QVariantMap into an int32, so `mpris:length` went out with the
+wrong type. No Python code runs on a Qt worker thread and no thread of our own is started.
+Without a session bus (a bare container, Windows, macOS) this logs one line and the player
+carries on.
 """
 
 from __future__ import annotations
@@ -17,17 +15,28 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import ClassInfo, Property, QMetaType, QObject, QUrl, Signal, Slot
-from PySide6.QtDBus import (
-    QDBusAbstractAdaptor,
-    QDBusArgument,
-    QDBusConnection,
-    QDBusMessage,
-    QDBusObjectPath,
-)
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, QUrl
+
+try:  # Linux and the BSDs only (pyproject's marker); elsewhere MPRIS is simply off
+    from jeepney import (
+        DBusAddress,
+        HeaderFields,
+        Message,
+        MessageFlag,
+        MessageType,
+        new_error,
+        new_method_return,
+        new_signal,
+    )
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import DBusConnection, open_dbus_connection
+except ImportError:  # pragma: no cover - platform without jeepney
+    DBusConnection = None  # type: ignore[assignment,misc]
 
 from recommender.library.tracks import Track
 
@@ -40,6 +49,7 @@ SERVICE_NAME = "org.mpris.MediaPlayer2.tonearm"
 OBJECT_PATH = "/org/mpris/MediaPlayer2"
 ROOT_INTERFACE = "org.mpris.MediaPlayer2"
 PLAYER_INTERFACE = "org.mpris.MediaPlayer2.Player"
+PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
 NO_TRACK = "/org/mpris/MediaPlayer2/TrackList/NoTrack"
 TRACK_PATH_PREFIX = "/org/tonearm/track/"
 SEEK_JUMP_MS = 1500
@@ -63,29 +73,30 @@ def track_object_path(track: Track | None) -> str:
     return f"{TRACK_PATH_PREFIX}{track.id}" if track is not None else NO_TRACK
 
 
-def track_metadata(track: Track | None, art_url: str = "") -> dict[str, Any]:
-    """The MPRIS Metadata map (xesam:artist is a list, mpris:length in microseconds)."""
+def track_metadata(track: Track | None, art_url: str = "") -> dict[str, tuple[str, Any]]:
+    """The MPRIS Metadata map as D-Bus variants, (signature, value): xesam:artist is a list of
+    strings, mpris:length an int64 in microseconds."""
     if track is None:
-        return {"mpris:trackid": QDBusObjectPath(NO_TRACK)}
-    meta: dict[str, Any] = {
-        "mpris:trackid": QDBusObjectPath(track_object_path(track)),
-        "xesam:title": track.display_title,
-        "xesam:url": file_url(track.path),
+        return {"mpris:trackid": ("o", NO_TRACK)}
+    meta: dict[str, tuple[str, Any]] = {
+        "mpris:trackid": ("o", track_object_path(track)),
+        "xesam:title": ("s", track.display_title),
+        "xesam:url": ("s", file_url(track.path)),
     }
     if track.artist:
-        meta["xesam:artist"] = [track.artist]
+        meta["xesam:artist"] = ("as", [track.artist])
     if track.album:
-        meta["xesam:album"] = track.album
+        meta["xesam:album"] = ("s", track.album)
     if track.albumartist:
-        meta["xesam:albumArtist"] = [track.albumartist]
+        meta["xesam:albumArtist"] = ("as", [track.albumartist])
     if track.tracknumber:
-        meta["xesam:trackNumber"] = int(track.tracknumber)
+        meta["xesam:trackNumber"] = ("i", int(track.tracknumber))
     if track.genre:
-        meta["xesam:genre"] = [track.genre]
+        meta["xesam:genre"] = ("as", [track.genre])
     if track.duration:
-        meta["mpris:length"] = round(track.duration * 1_000_000)
+        meta["mpris:length"] = ("x", round(track.duration * 1_000_000))
     if art_url:
-        meta["mpris:artUrl"] = art_url
+        meta["mpris:artUrl"] = ("s", art_url)
     return meta
 
 
@@ -112,193 +123,102 @@ def cover_art_url(track: Track, cache_dir: Path) -> str:
     return file_url(str(target))
 
 
-def session_bus(connection_name: str) -> QDBusConnection | None:
-    """A private connection to the session bus in $DBUS_SESSION_BUS_ADDRESS (read now, so
-    tests can point it at their own bus), else the usual per-user bus; None when there is none."""
+def session_bus_address() -> str:
+    """$DBUS_SESSION_BUS_ADDRESS (read now, so tests can point it at their own bus), else the
+    usual per-user bus; "" when there is none (never try X11 autolaunch)."""
     address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
-    if not address:
-        runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-        if not runtime or not os.path.exists(os.path.join(runtime, "bus")):
-            return None  # never let libdbus try X11 autolaunch
-        address = f"unix:path={os.path.join(runtime, 'bus')}"
-    connection = QDBusConnection.connectToBus(address, connection_name)
-    if not connection.isConnected():
-        log.info("no D-Bus session bus at %s: %s", address, connection.lastError().message())
-        QDBusConnection.disconnectFromBus(connection_name)
-        return None
-    return connection
+    if address:
+        return address
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.exists(os.path.join(runtime, "bus")):
+        return f"unix:path={os.path.join(runtime, 'bus')}"
+    return ""
 
 
-@ClassInfo({"D-Bus Interface": ROOT_INTERFACE})
-class RootAdaptor(QDBusAbstractAdaptor):
-    """org.mpris.MediaPlayer2: who we are, Raise and Quit."""
+class BusError(Exception):
+    """A D-Bus error reply: its name and message go back to the caller."""
 
-    def __init__(self, service: MprisService) -> None:
-        super().__init__(service)
-        self.service = service
-
-    @Slot()
-    def Raise(self) -> None:
-        self.service.raise_window()
-
-    @Slot()
-    def Quit(self) -> None:
-        self.service.ctx.window.close()
-
-    def _true(self) -> bool:
-        return True
-
-    def _false(self) -> bool:
-        return False
-
-    def _identity(self) -> str:
-        return "Tonearm"
-
-    def _desktop_entry(self) -> str:
-        return "tonearm"
-
-    def _schemes(self) -> list[str]:
-        return ["file"]
-
-    def _mime_types(self) -> list[str]:
-        return list(MIME_TYPES)
-
-    CanQuit = Property(bool, _true)
-    CanRaise = Property(bool, _true)
-    HasTrackList = Property(bool, _false)
-    Identity = Property(str, _identity)
-    DesktopEntry = Property(str, _desktop_entry)
-    SupportedUriSchemes = Property("QStringList", _schemes)
-    SupportedMimeTypes = Property("QStringList", _mime_types)
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
-@ClassInfo({"D-Bus Interface": PLAYER_INTERFACE})
-class PlayerAdaptor(QDBusAbstractAdaptor):
-    """org.mpris.MediaPlayer2.Player: transport controls, position, volume, metadata."""
+def _unknown(what: str) -> BusError:
+    return BusError("org.freedesktop.DBus.Error.UnknownMethod", what)
 
-    Seeked = Signal("qlonglong")
 
-    def __init__(self, service: MprisService) -> None:
-        super().__init__(service)
-        self.service = service
+INTROSPECTION = """<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">
+<node>
+ <interface name="org.freedesktop.DBus.Introspectable">
+  <method name="Introspect"><arg name="xml" type="s" direction="out"/></method>
+ </interface>
+ <interface name="org.freedesktop.DBus.Peer">
+  <method name="Ping"/>
+ </interface>
+ <interface name="org.freedesktop.DBus.Properties">
+  <method name="Get"><arg type="s" direction="in"/><arg type="s" direction="in"/>
+   <arg type="v" direction="out"/></method>
+  <method name="GetAll"><arg type="s" direction="in"/><arg type="a{sv}" direction="out"/></method>
+  <method name="Set"><arg type="s" direction="in"/><arg type="s" direction="in"/>
+   <arg type="v" direction="in"/></method>
+  <signal name="PropertiesChanged"><arg type="s"/><arg type="a{sv}"/><arg type="as"/></signal>
+ </interface>
+ <interface name="org.mpris.MediaPlayer2">
+  <method name="Raise"/><method name="Quit"/>
+  <property name="CanQuit" type="b" access="read"/>
+  <property name="CanRaise" type="b" access="read"/>
+  <property name="HasTrackList" type="b" access="read"/>
+  <property name="Identity" type="s" access="read"/>
+  <property name="DesktopEntry" type="s" access="read"/>
+  <property name="SupportedUriSchemes" type="as" access="read"/>
+  <property name="SupportedMimeTypes" type="as" access="read"/>
+ </interface>
+ <interface name="org.mpris.MediaPlayer2.Player">
+  <method name="Next"/><method name="Previous"/><method name="Pause"/>
+  <method name="PlayPause"/><method name="Stop"/><method name="Play"/>
+  <method name="Seek"><arg name="Offset" type="x" direction="in"/></method>
+  <method name="SetPosition"><arg name="TrackId" type="o" direction="in"/>
+   <arg name="Position" type="x" direction="in"/></method>
+  <method name="OpenUri"><arg name="Uri" type="s" direction="in"/></method>
+  <signal name="Seeked"><arg name="Position" type="x"/></signal>
+  <property name="PlaybackStatus" type="s" access="read"/>
+  <property name="LoopStatus" type="s" access="readwrite"/>
+  <property name="Rate" type="d" access="readwrite"/>
+  <property name="Shuffle" type="b" access="readwrite"/>
+  <property name="Metadata" type="a{sv}" access="read"/>
+  <property name="Volume" type="d" access="readwrite"/>
+  <property name="Position" type="x" access="read"/>
+  <property name="MinimumRate" type="d" access="read"/>
+  <property name="MaximumRate" type="d" access="read"/>
+  <property name="CanGoNext" type="b" access="read"/>
+  <property name="CanGoPrevious" type="b" access="read"/>
+  <property name="CanPlay" type="b" access="read"/>
+  <property name="CanPause" type="b" access="read"/>
+  <property name="CanSeek" type="b" access="read"/>
+  <property name="CanControl" type="b" access="read"/>
+ </interface>
+</node>
+"""
 
-    @Slot()
-    def PlayPause(self) -> None:
-        if self.service.ctx.playback.is_playing():
-            self.service.ctx.playback.toggle()
-        else:
-            self.service.play()
 
-    @Slot()
-    def Play(self) -> None:
-        if not self.service.ctx.playback.is_playing():
-            self.service.play()
+@dataclass(frozen=True)
+class _Property:
+    """One D-Bus property: its signature, how to read it and (if writable) how to write it."""
 
-    @Slot()
-    def Pause(self) -> None:
-        if self.service.ctx.playback.is_playing():
-            self.service.ctx.playback.toggle()
-
-    @Slot()
-    def Stop(self) -> None:
-        self.service.ctx.playback.stop()
-
-    @Slot()
-    def Next(self) -> None:
-        self.service.ctx.next_track()
-
-    @Slot()
-    def Previous(self) -> None:
-        self.service.ctx.previous_track()
-
-    @Slot("qlonglong")
-    def Seek(self, offset_us: int) -> None:
-        self.service.seek_by(offset_us)
-
-    @Slot(QDBusObjectPath, "qlonglong")
-    def SetPosition(self, track_id: QDBusObjectPath, position_us: int) -> None:
-        self.service.set_position(track_id.path(), position_us)
-
-    @Slot(str)
-    def OpenUri(self, uri: str) -> None:
-        self.service.open_uri(uri)
-
-    def _status(self) -> str:
-        return self.service.playback_status()
-
-    def _metadata(self) -> dict:
-        return self.service.metadata()
-
-    def _position(self) -> int:
-        return self.service.ctx.playback.position_ms() * 1000
-
-    def _volume(self) -> float:
-        return float(self.service.ctx.settings.volume)
-
-    def _set_volume(self, volume: float) -> None:
-        self.service.set_volume(volume)
-
-    def _rate(self) -> float:
-        return 1.0
-
-    def _set_rate(self, _rate: float) -> None:
-        pass  # one speed only; the spec lets a player ignore this
-
-    def _true(self) -> bool:
-        return True
-
-    def _can_seek(self) -> bool:
-        return self.service.ctx.playback.track is not None
-
-    def _loop_status(self) -> str:
-        return self.service.state()["LoopStatus"]
-
-    def _set_loop_status(self, value: str) -> None:
-        self.service.set_loop_status(value)
-
-    def _shuffle(self) -> bool:
-        return self.service.state()["Shuffle"]
-
-    def _set_shuffle(self, on: bool) -> None:
-        self.service.ctx.set_shuffle(bool(on))
-
-    def _can_go_next(self) -> bool:
-        return self.service.state()["CanGoNext"]
-
-    def _can_go_previous(self) -> bool:
-        return self.service.state()["CanGoPrevious"]
-
-    def _can_play(self) -> bool:
-        return self.service.state()["CanPlay"]
-
-    PlaybackStatus = Property(str, _status)
-    LoopStatus = Property(str, _loop_status, _set_loop_status)
-    Shuffle = Property(bool, _shuffle, _set_shuffle)
-    Metadata = Property("QVariantMap", _metadata)
-    Position = Property("qlonglong", _position)
-    Volume = Property(float, _volume, _set_volume)
-    Rate = Property(float, _rate, _set_rate)
-    MinimumRate = Property(float, _rate)
-    MaximumRate = Property(float, _rate)
-    CanGoNext = Property(bool, _can_go_next)
-    CanGoPrevious = Property(bool, _can_go_previous)
-    CanPlay = Property(bool, _can_play)
-    CanPause = Property(bool, _true)
-    CanSeek = Property(bool, _can_seek)
-    CanControl = Property(bool, _true)
+    signature: str
+    read: Callable[[], Any]
+    write: Callable[[Any], None] | None = None
 
 
 class MprisService(QObject):
-    """The object registered at /org/mpris/MediaPlayer2; follows `ctx.playback`."""
+    """The object at /org/mpris/MediaPlayer2 on our own bus connection; follows `ctx.playback`."""
 
-    def __init__(self, ctx: ViewContext, connection: QDBusConnection, name: str) -> None:
+    def __init__(self, ctx: ViewContext, connection: DBusConnection) -> None:
         super().__init__(ctx.window)
         self.ctx = ctx
-        self.connection = connection
-        self.connection_name = name
+        self.connection: DBusConnection | None = connection
         self.service_name = ""
-        self.root = RootAdaptor(self)
-        self.player = PlayerAdaptor(self)
         self.cache_dir = ctx.data_dir / "cache"
         self._art_url = ""
         self._art_token = 0
@@ -307,41 +227,202 @@ class MprisService(QObject):
         self._seek_at = 0.0
         self._status = self.playback_status()
         self._state = self.state()
+        self._properties = self._property_table()
+        self._notifier: QSocketNotifier | None = None
         playback = ctx.playback
         playback.trackChanged.connect(self._track_changed)
         playback.stateChanged.connect(self._state_changed)
         playback.positionChanged.connect(self._position_changed)
         ctx.order.listeners.append(self._refresh_state)  # repeat, shuffle, queue edits
 
+    def _property_table(self) -> dict[str, dict[str, _Property]]:
+        ctx = self.ctx
+        playback = ctx.playback
+
+        def const(signature: str, value: Any) -> _Property:
+            return _Property(signature, lambda: value)
+
+        def state(name: str, signature: str = "b") -> _Property:
+            return _Property(signature, lambda: self.state()[name])
+
+        return {
+            ROOT_INTERFACE: {
+                "CanQuit": const("b", True),
+                "CanRaise": const("b", True),
+                "HasTrackList": const("b", False),
+                "Identity": const("s", "Tonearm"),
+                "DesktopEntry": const("s", "tonearm"),
+                "SupportedUriSchemes": const("as", ["file"]),
+                "SupportedMimeTypes": const("as", list(MIME_TYPES)),
+            },
+            PLAYER_INTERFACE: {
+                "PlaybackStatus": _Property("s", self.playback_status),
+                "LoopStatus": _Property(
+                    "s", lambda: self.state()["LoopStatus"], self.set_loop_status
+                ),
+                "Shuffle": _Property("b", lambda: self.state()["Shuffle"], self._set_shuffle),
+                "Metadata": _Property("a{sv}", self.metadata),
+                "Position": _Property("x", lambda: playback.position_ms() * 1000),
+                "Volume": _Property("d", lambda: float(ctx.settings.volume), self.set_volume),
+                # one speed only; the spec lets a player ignore a new rate
+                "Rate": _Property("d", lambda: 1.0, lambda _rate: None),
+                "MinimumRate": const("d", 1.0),
+                "MaximumRate": const("d", 1.0),
+                "CanGoNext": state("CanGoNext"),
+                "CanGoPrevious": state("CanGoPrevious"),
+                "CanPlay": state("CanPlay"),
+                "CanPause": const("b", True),
+                "CanSeek": _Property("b", lambda: playback.track is not None),
+                "CanControl": const("b", True),
+            },
+        }
+
     def register(self) -> bool:
-        """Export the object and take the well-known name (another instance's if it is busy)."""
-        if not self.connection.registerObject(OBJECT_PATH, self):
-            log.warning("MPRIS: cannot register %s: %s", OBJECT_PATH, self._error())
-            return False
+        """Take the well-known name (another instance's if it is busy) and start answering."""
+        assert self.connection is not None
         for name in (SERVICE_NAME, f"{SERVICE_NAME}.instance{os.getpid()}"):
-            if self.connection.registerService(name):
+            try:
+                reply = self.connection.send_and_get_reply(
+                    message_bus.RequestName(name, 4),
+                    timeout=2.0,  # 4: do not queue
+                )
+            except (OSError, TimeoutError) as exc:
+                log.warning("MPRIS: cannot ask for the bus name %s: %s", name, exc)
+                return False
+            if reply.header.message_type == MessageType.error:
+                log.warning("MPRIS: the bus refused the name %s: %s", name, reply.body)
+                continue
+            if reply.body[0] in (1, 4):  # primary owner, or already the owner
                 self.service_name = name
-                return True
-        log.warning("MPRIS: cannot take the bus name %s: %s", SERVICE_NAME, self._error())
-        self.connection.unregisterObject(OBJECT_PATH)
-        return False
+                break
+        if not self.service_name:
+            log.warning("MPRIS: cannot take the bus name %s", SERVICE_NAME)
+            return False
+        self._notifier = QSocketNotifier(
+            self.connection.sock.fileno(), QSocketNotifier.Type.Read, self
+        )
+        self._notifier.activated.connect(self._readable)
+        QTimer.singleShot(0, self._dispatch_buffered)  # what arrived beside the name's reply
+        return True
 
     def close(self) -> None:
         """Leave the bus (app quitting, or a test's window closing)."""
         if self._refresh_state in self.ctx.order.listeners:
             self.ctx.order.listeners.remove(self._refresh_state)
-        if not self.connection_name:
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier = None
+        if self.connection is not None:
+            self.connection.close()  # the bus releases our names with the connection
+            self.connection = None
+
+    # --- the wire -------------------------------------------------------------------------
+    def _readable(self, *_args: Any) -> None:
+        connection = self.connection
+        if connection is None:
             return
-        if self.service_name:
-            self.connection.unregisterService(self.service_name)
-        self.connection.unregisterObject(OBJECT_PATH)
-        QDBusConnection.disconnectFromBus(self.connection_name)
-        self.connection_name = ""
+        try:
+            data = connection.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            log.info("MPRIS: the session bus went away: %s", exc)
+            self.close()
+            return
+        if not data:
+            log.info("MPRIS: the session bus closed the connection")
+            self.close()
+            return
+        connection.parser.add_data(data)
+        self._dispatch_buffered()
 
-    def _error(self) -> str:
-        return self.connection.lastError().message() or "unknown error"
+    def _dispatch_buffered(self) -> None:
+        while self.connection is not None:
+            message = self.connection.parser.get_next_message()
+            if message is None:
+                return
+            if message.header.message_type == MessageType.method_call:
+                self._answer(message)
 
-    # --- state read by the adaptors -------------------------------------------------------
+    def _send(self, message: Message) -> None:
+        if self.connection is None:
+            return
+        try:
+            self.connection.send(message)
+        except OSError as exc:
+            log.info("MPRIS: cannot write to the session bus: %s", exc)
+            self.close()
+
+    def _answer(self, call: Message) -> None:
+        fields = call.header.fields
+        interface = fields.get(HeaderFields.interface, "")
+        member = fields.get(HeaderFields.member, "")
+        try:
+            if fields.get(HeaderFields.path) != OBJECT_PATH:
+                raise BusError(
+                    "org.freedesktop.DBus.Error.UnknownObject",
+                    f"no object at {fields.get(HeaderFields.path)}",
+                )
+            signature, body = self._call(interface, member, tuple(call.body))
+            reply = new_method_return(call, signature, body)
+        except BusError as exc:
+            reply = new_error(call, exc.name, "s", (str(exc),))
+        except Exception as exc:  # a bug of ours must not leave the caller waiting
+            log.exception("MPRIS: %s.%s failed", interface, member)
+            reply = new_error(call, "org.freedesktop.DBus.Error.Failed", "s", (str(exc),))
+        if not call.header.flags & MessageFlag.no_reply_expected:
+            self._send(reply)
+
+    def _call(self, interface: str, member: str, args: tuple) -> tuple[str | None, tuple]:
+        """Run one method call; the reply's signature and body."""
+        if interface == PROPERTIES_INTERFACE:
+            return self._properties_call(member, args)
+        if interface in ("org.freedesktop.DBus.Introspectable", "") and member == "Introspect":
+            return "s", (INTROSPECTION,)
+        if interface in ("org.freedesktop.DBus.Peer", "") and member == "Ping":
+            return None, ()
+        methods: dict[str, Callable[..., None]] = {}
+        if interface in (ROOT_INTERFACE, ""):
+            methods.update(Raise=self.raise_window, Quit=self.ctx.window.close)
+        if interface in (PLAYER_INTERFACE, ""):
+            methods.update(
+                PlayPause=self.play_pause, Play=self.play_if_paused, Pause=self.pause,
+                Stop=self.ctx.playback.stop, Next=self.ctx.next_track,
+                Previous=self.ctx.previous_track, Seek=self.seek_by,
+                SetPosition=self.set_position, OpenUri=self.open_uri,
+            )  # fmt: skip
+        if member not in methods:
+            raise _unknown(f"no method {member} on {interface or 'this object'}")
+        try:
+            methods[member](*args)
+        except TypeError as exc:
+            raise BusError("org.freedesktop.DBus.Error.InvalidArgs", str(exc)) from exc
+        return None, ()
+
+    def _properties_call(self, member: str, args: tuple) -> tuple[str | None, tuple]:
+        if member == "GetAll":
+            table = self._properties.get(str(args[0]) if args else "", {})
+            return "a{sv}", ({name: (p.signature, p.read()) for name, p in table.items()},)
+        if member not in ("Get", "Set") or len(args) < 2:
+            raise _unknown(f"no method {member} on {PROPERTIES_INTERFACE}")
+        interface, name = str(args[0]), str(args[1])
+        prop = self._properties.get(interface, {}).get(name)
+        if prop is None:
+            raise BusError("org.freedesktop.DBus.Error.UnknownProperty", f"no property {name}")
+        if member == "Get":
+            return "v", ((prop.signature, prop.read()),)
+        if prop.write is None or len(args) < 3:
+            raise BusError("org.freedesktop.DBus.Error.PropertyReadOnly", f"{name} is read-only")
+        signature, value = args[2]
+        if signature != prop.signature:
+            raise BusError(
+                "org.freedesktop.DBus.Error.InvalidArgs",
+                f"{name} takes {prop.signature}, not {signature}",
+            )
+        prop.write(value)
+        return None, ()
+
+    # --- state read by the properties -------------------------------------------------------
     def playback_status(self) -> str:
         playback = self.ctx.playback
         if playback.track is None:
@@ -369,6 +450,23 @@ class MprisService(QObject):
         }
 
     # --- commands -------------------------------------------------------------------------
+    def play_pause(self) -> None:
+        if self.ctx.playback.is_playing():
+            self.ctx.playback.toggle()
+        else:
+            self.play()
+
+    def play_if_paused(self) -> None:
+        if not self.ctx.playback.is_playing():
+            self.play()
+
+    def pause(self) -> None:
+        if self.ctx.playback.is_playing():
+            self.ctx.playback.toggle()
+
+    def _set_shuffle(self, on: bool) -> None:
+        self.ctx.set_shuffle(bool(on))
+
     def play(self) -> None:
         """Play; after Stop that restarts the current track, as the spec asks (with nothing
         loaded and no current track, it starts what comes next, as the app's button does)."""
@@ -422,7 +520,7 @@ class MprisService(QObject):
         self._seek_target_ms, self._seek_at = int(position_ms), time.monotonic()
         self.ctx.playback.seek(int(position_ms))
         self._last_pos_ms = int(position_ms)
-        self.player.Seeked.emit(int(position_ms) * 1000)
+        self._seeked(int(position_ms))
 
     def set_volume(self, volume: float) -> None:
         volume = max(0.0, min(1.0, float(volume)))
@@ -489,33 +587,48 @@ class MprisService(QObject):
         step = position_ms - self._last_pos_ms
         self._last_pos_ms = position_ms
         if step < 0 or step > SEEK_JUMP_MS:
-            self.player.Seeked.emit(int(position_ms) * 1000)
+            self._seeked(int(position_ms))
+
+    def _seeked(self, position_ms: int) -> None:
+        player = DBusAddress(OBJECT_PATH, interface=PLAYER_INTERFACE)
+        self._send(new_signal(player, "Seeked", "x", (position_ms * 1000,)))
 
     def _properties_changed(self, changed: dict[str, Any]) -> None:
+        """PropertiesChanged for these Player properties, each with its declared signature."""
         if "PlaybackStatus" in changed:
             self._status = changed["PlaybackStatus"]
-        if not self.connection_name:
+        if self.connection is None:
             return
-        invalidated = QDBusArgument()  # an empty list must still be typed "as"
-        invalidated.beginArray(QMetaType(QMetaType.Type.QString))
-        invalidated.endArray()
-        message = QDBusMessage.createSignal(
-            OBJECT_PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged"
-        )
-        message.setArguments([PLAYER_INTERFACE, changed, invalidated])
-        self.connection.send(message)
+        table = self._properties[PLAYER_INTERFACE]
+        values = {name: (table[name].signature, value) for name, value in changed.items()}
+        emitter = DBusAddress(OBJECT_PATH, interface=PROPERTIES_INTERFACE)
+        body = (PLAYER_INTERFACE, values, [])
+        self._send(new_signal(emitter, "PropertiesChanged", "sa{sv}as", body))
+
+
+def _connect(address: str) -> DBusConnection | None:
+    """Our own connection to the bus at `address` (authenticated, named); None if it fails."""
+    try:
+        connection = open_dbus_connection(address, auth_timeout=2.0)
+    except (OSError, RuntimeError, ValueError, KeyError, TimeoutError) as exc:
+        log.info("no D-Bus session bus at %s: %s", address, exc)
+        return None
+    connection.sock.settimeout(2.0)  # a write never waits long; reads wait for the notifier
+    return connection
 
 
 def install_mpris(ctx: ViewContext) -> MprisService | None:
     """Feature installer: export MPRIS when a session bus is there; otherwise log and go on."""
-    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+    if DBusConnection is None or not sys.platform.startswith(
+        ("linux", "freebsd", "openbsd", "netbsd")
+    ):
         return None
-    name = f"tonearm-mpris-{id(ctx.window):x}"
-    connection = session_bus(name)
+    address = session_bus_address()
+    connection = _connect(address) if address else None
     if connection is None:
         log.info("MPRIS is off: no D-Bus session bus")
         return None
-    service = MprisService(ctx, connection, name)
+    service = MprisService(ctx, connection)
     if not service.register():
         service.close()
         return None
