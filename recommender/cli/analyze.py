@@ -8,8 +8,6 @@ from pathlib import Path
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import ProgressBar, format_duration, print_json
-from recommender.sound.analyze import embed_tracks
-from recommender.sound.model import MODEL_PATH
 
 SHOWN_ERRORS = 10
 
@@ -22,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Decode a few excerpts of every indexed track, run the sound model and store "
         "one embedding per track. Stopping is safe: the next run continues where this one ended.",
     )
-    parser.add_argument("--model", type=Path, default=MODEL_PATH, help="ONNX sound model")
+    parser.add_argument("--model", type=Path, help="ONNX sound model (default: the bundled one)")
     parser.add_argument("--workers", type=int, help="processes (default: one per core)")
     parser.add_argument(
         "--retry-errors", action="store_true", help="try again files that failed before"
@@ -32,10 +30,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.sound.analyze import embed_tracks
+    from recommender.sound.model import MODEL_PATH
+
     bar = ProgressBar("analyze", enabled=None if not args.json else False)
     try:
         summary = embed_tracks(
-            ctx.store, args.model, bar, workers=args.workers, retry_errors=args.retry_errors
+            ctx.store,
+            args.model or MODEL_PATH,
+            bar,
+            workers=args.workers,
+            retry_errors=args.retry_errors,
         )
     finally:
         bar.close()

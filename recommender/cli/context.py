@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recommender.core.settings import Settings
-from recommender.library.store import Store, open_store
+
+if TYPE_CHECKING:
+    from recommender.library.store import Store
 
 
 @dataclass
@@ -26,6 +29,10 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from recommender.library.store import (
+                open_store,
+            )  # numpy and sqlite-utils: not for --help
+
             self._store = open_store(self.data_dir)
         return self._store
 

@@ -9,8 +9,6 @@ from pathlib import Path
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import ProgressBar, format_duration, print_json
-from recommender.history.imports import export_listens, import_listens, rematch_unmatched
-from recommender.history.plays import history_stats, recent_plays
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +42,8 @@ def _when(ts: float | None) -> str:
 
 
 def run_history(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.history.plays import history_stats, recent_plays
+
     stats = history_stats(ctx.store)
     recent = recent_plays(ctx.store, args.n)
     if args.json:
@@ -85,6 +85,8 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.history.imports import import_listens
+
     bar = ProgressBar("import")
     try:
         report = import_listens(ctx.store, args.file, progress=bar)
@@ -103,11 +105,15 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.history.imports import export_listens
+
     count = export_listens(ctx.store, args.out, include_skips=args.include_skips)
     print(f"wrote {count:,} listens to {args.out}")
     return 0
 
 
 def run_rematch(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.history.imports import rematch_unmatched
+
     print(f"{rematch_unmatched(ctx.store):,} waiting listens now match library tracks")
     return 0

@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from recommender.app.library_update import update_library
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import ProgressBar, format_duration, print_json
 from recommender.core.datadir import default_music_dir
-from recommender.library.stats import library_stats
-from recommender.library.tracks import find_tracks
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_scan(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.app.library_update import update_library
+
     settings = ctx.settings
     if args.folders:
         folders = args.folders
@@ -68,6 +67,8 @@ def run_scan(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_library(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.library.stats import library_stats
+
     stats = library_stats(ctx.store)
     stats["folders"] = ctx.settings.library_folders
     stats["data_dir"] = str(ctx.data_dir)
@@ -88,6 +89,8 @@ def run_library(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_tracks(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.library.tracks import find_tracks
+
     tracks = find_tracks(
         ctx.store, " ".join(args.query), include_missing=args.missing, limit=args.limit
     )

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import format_duration, print_json
 from recommender.cli.remote import add_remote_arguments, print_outcome, remote_recommendations
 from recommender.core.errors import UsageError
-from recommender.discovery.flow import MODES, generate_playlist
-from recommender.discovery.library_mixes import display_names
-from recommender.discovery.mixes import build_mixes
-from recommender.discovery.radio import Radio, resolve_seed
-from recommender.discovery.recommend import recommend
-from recommender.discovery.recommendation import SOURCE_LOCAL, Recommendation
-from recommender.discovery.taste_model import load_taste_model
-from recommender.library.tracks import get_tracks, resolve_track
-from recommender.playlists.files import (
-    FORMATS,
-    WRITE_FORMATS,
-    import_playlist_file,
-    write_playlist_file,
-)
-from recommender.playlists.saved import find_playlist, list_playlists, save_playlist
-from recommender.playlists.smart import playlist_contents
+
+if TYPE_CHECKING:
+    from recommender.discovery.recommendation import Recommendation
+
+# The commands' own modules load numpy and scipy: each run_* imports what it uses, so that
+# `tonearm --help` and every `COMMAND --help` stay fast.
+PLAYLIST_MODES = ("flow", "path")  # recommender.discovery.flow.MODES, without its imports
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     pl.add_argument("--seed", action="append", default=[], metavar="TRACK", help="repeatable")
     pl.add_argument("--length", type=int, default=30, metavar="N")
-    pl.add_argument("--mode", choices=MODES, default="flow")
+    pl.add_argument("--mode", choices=PLAYLIST_MODES, default="flow")
     pl.add_argument("--out", type=Path, metavar="FILE.m3u8|FILE.pls|FILE.xspf")
     pl.add_argument("--save", metavar="NAME", help="also keep it as a saved playlist")
     pl.add_argument("--json", action="store_true", help="print JSON")
@@ -100,6 +92,9 @@ def _print_recs(recs: list[Recommendation], explain: bool) -> None:
 
 def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
     """Local by default; `--remote`/`--endpoint` ask the service and fall back to local."""
+    from recommender.discovery.recommend import recommend
+    from recommender.discovery.recommendation import SOURCE_LOCAL
+
     if args.n < 1:
         raise UsageError("-n must be at least 1")
 
@@ -127,6 +122,8 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_radio(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.discovery.radio import Radio, resolve_seed
+
     if args.n < 1:
         raise UsageError("-n must be at least 1")
     seed = resolve_seed(ctx.store, args.seed)
@@ -142,6 +139,12 @@ def run_radio(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_playlist(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.discovery.flow import generate_playlist
+    from recommender.discovery.taste_model import load_taste_model
+    from recommender.library.tracks import resolve_track
+    from recommender.playlists.files import write_playlist_file
+    from recommender.playlists.saved import save_playlist
+
     if not args.seed:
         raise UsageError("give --seed TRACK (repeatable), or an action: import, list")
     if args.length < 1:
@@ -178,6 +181,8 @@ def run_playlist(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_playlist_import(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.playlists.files import FORMATS, import_playlist_file
+
     if args.file.suffix.lower() not in FORMATS:
         raise UsageError(f"cannot read {args.file.name}: expected {', '.join(FORMATS)}")
     result = import_playlist_file(ctx.store, args.file, args.name)
@@ -197,11 +202,18 @@ def run_playlist_import(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _check_writable_suffix(out: Path) -> None:
+    from recommender.playlists.files import WRITE_FORMATS
+
     if out.suffix.lower() not in WRITE_FORMATS:
         raise UsageError(f"cannot write {out.name}: use a .m3u8, .pls or .xspf file name")
 
 
 def run_playlist_export(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.library.tracks import get_tracks
+    from recommender.playlists.files import write_playlist_file
+    from recommender.playlists.saved import find_playlist
+    from recommender.playlists.smart import playlist_contents
+
     _check_writable_suffix(args.out)
     info = find_playlist(ctx.store, args.playlist)
     ids = playlist_contents(ctx.store, info.id)  # a smart playlist: its tracks right now
@@ -213,6 +225,8 @@ def run_playlist_export(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_playlist_list(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.playlists.saved import list_playlists
+
     infos = list_playlists(ctx.store)
     if args.json:
         print_json([i.__dict__ for i in infos])
@@ -223,6 +237,11 @@ def run_playlist_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_mixes(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.discovery.library_mixes import display_names
+    from recommender.discovery.mixes import build_mixes
+    from recommender.discovery.taste_model import load_taste_model
+    from recommender.library.tracks import get_tracks
+
     model = load_taste_model(ctx.store)
     mixes = build_mixes(model, display_names(ctx.store, model)[0], args.k)
     tracks = get_tracks(ctx.store, [int(model.track_ids[r]) for m in mixes for r in m.rows[:5]])

@@ -6,14 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
 from recommender.cli.output import print_json
 from recommender.core.errors import UsageError
-from recommender.library.tracks import get_tracks, resolve_track
-from recommender.sound.similarity import export_rows, load_index
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_similar(args: argparse.Namespace, ctx: Context) -> int:
+    from recommender.library.tracks import get_tracks, resolve_track
+    from recommender.sound.similarity import load_index
+
     if args.n < 1:
         raise UsageError("-n must be at least 1")
     seed = resolve_track(ctx.store, args.track)
@@ -80,6 +79,10 @@ def run_similar(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_export_embeddings(args: argparse.Namespace, ctx: Context) -> int:
+    import numpy as np
+
+    from recommender.sound.similarity import export_rows
+
     ids, paths, vectors = export_rows(ctx.store)
     fmt = args.format or ("jsonl" if args.out.suffix in {".jsonl", ".json"} else "npz")
     if fmt == "npz":

@@ -15,13 +15,15 @@ applies the same limit through threadpoolctl. onnxruntime's pools are sized per 
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import concurrent.futures as cf
 
 CORES_ENV = "TONEARM_CORES"
 THREADS_PER_PROCESS = 1
@@ -89,6 +91,9 @@ def worker_pool(
 ) -> cf.ProcessPoolExecutor:
     """``workers`` spawned processes of one compute thread each (so the pool's threads add up to
     ``workers`` cores). Spawned, not forked: safe from a GUI with threads running."""
+    import concurrent.futures as cf  # here, not at the top: every entry point imports this module
+    import multiprocessing
+
     set_thread_budget()  # the environment the workers inherit; they load numpy after reading it
     return cf.ProcessPoolExecutor(
         max_workers=workers,
