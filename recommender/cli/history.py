@@ -22,14 +22,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp = subcommand(
         actions,
         "import",
-        help="add listens from a ListenBrainz export (JSON/JSONL) or a Last.fm scrobble CSV",
+        help="add listens from ListenBrainz (export .zip, JSON, JSON lines, API answer, submit "
+        "payload), a Last.fm scrobble CSV or a portable player's .scrobbler.log",
     )
     imp.add_argument("file", type=Path, metavar="FILE")
     imp.add_argument("--json", action="store_true", help="print JSON")
     imp.set_defaults(func=run_import)
-    exp = subcommand(actions, "export", help="write plays as ListenBrainz-style JSON lines")
-    exp.add_argument("--out", type=Path, required=True, metavar="FILE.jsonl")
-    exp.add_argument("--include-skips", action="store_true", help="also write skipped plays")
+    exp = subcommand(
+        actions,
+        "export",
+        help="write plays as ListenBrainz listens (plays it would refuse are left out and counted)",
+    )
+    exp.add_argument(
+        "--out", type=Path, required=True, metavar="PATH", help="a file (jsonl) or a new folder"
+    )
+    exp.add_argument(
+        "--format",
+        choices=("jsonl", "payload"),
+        default="jsonl",
+        help="jsonl: one listen a line (default); payload: submit-listens request bodies "
+        "listens-0001.json, ... in the folder PATH, each within ListenBrainz's limits",
+    )
+    exp.add_argument(
+        "--include-skips",
+        action="store_true",
+        help="also write skipped plays (with the seconds heard in duration_played and "
+        "tonearm_skipped: true; ListenBrainz asks clients not to submit skips)",
+    )
     exp.set_defaults(func=run_export)
     rematch = subcommand(
         actions, "rematch", help="match waiting (unmatched) imported listens after a scan"
@@ -97,18 +116,30 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     print(
         f"read {report.read:,} listens: {report.matched:,} matched library tracks "
-        f"({report.added:,} new plays, {report.already_known:,} already imported), "
+        f"({report.added:,} new plays, {report.already_known:,} already in the history), "
         f"{report.unmatched:,} not in the library (kept; they are matched again after scans "
         "or with `tonearm history rematch`)"
     )
+    if report.dropped:
+        print(f"dropped {report.dropped:,} lines that are no listen, first:")
+        for reason in report.drop_reasons:
+            print(f"  {reason}")
     return 0
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
     from recommender.history.imports import export_listens
 
-    count = export_listens(ctx.store, args.out, include_skips=args.include_skips)
-    print(f"wrote {count:,} listens to {args.out}")
+    report = export_listens(ctx.store, args.out, include_skips=args.include_skips, form=args.format)
+    where = (
+        str(args.out) if args.format == "jsonl" else f"{len(report.files):,} files in {args.out}"
+    )
+    print(f"wrote {report.written:,} listens to {where}")
+    if report.left_out:
+        reasons = ", ".join(f"{n:,} {why}" for why, n in sorted(report.left_out.items()))
+        print(
+            f"left out {sum(report.left_out.values()):,} plays ListenBrainz would refuse: {reasons}"
+        )
     return 0
 
 

@@ -32,7 +32,8 @@ from recommender.discovery.item_cf import (
 )
 from recommender.discovery.recommend import _sound_scores, profile_from_plays, score_tracks
 from recommender.discovery.taste_model import TasteModel
-from recommender.history.imports import Listen, read_listens
+from recommender.history.imports import read_listens
+from recommender.history.listens import Listen
 from recommender.history.plays import is_skip
 from recommender.library.matching import normalise_artist, recording_key
 
@@ -321,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"SIMULATED data (not real listeners): {folder}")
     if args.listens is None:
         raise UsageError("give --listens FILE or --simulate")
-    _, listens = read_listens(args.listens)
+    listens = read_listens(args.listens).listens
     data = dataset_from_listens(listens, args.embeddings)
     rows = evaluate(data, k=args.k, max_users=args.max_users)
     if args.json:

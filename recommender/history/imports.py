@@ -1,53 +1,57 @@
-"""Bring listening history in from ListenBrainz and Last.fm, and write it out as ListenBrainz JSONL.
+"""Bring listening history in from ListenBrainz, Last.fm and portable players' scrobbler logs,
+and write it out in forms ListenBrainz accepts.
 
-Imported listens become plays (context "import:<source>") matched by `recommender.library.matching`;
-the ones the library cannot place yet wait in `unmatched_listens` and are tried again by
-`rematch_unmatched` after later scans. Importing the same file twice adds nothing.
+Imported listens become plays (context "import:<source>") matched by `LibraryMatcher`: by
+MusicBrainz id, else artist and title, with the album and the track's length deciding between
+same-named tracks. The ones the library cannot place yet wait in `unmatched_listens` and are
+tried again by `rematch_unmatched` after later scans. A listen of a track within
+`DUPLICATE_WINDOW_S` of a play of that track already in the history (from any source, or
+earlier in the same file) is the same listen, so importing a file twice, or one history
+exported from two services, adds each listen once.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import zipfile
-from collections.abc import Iterator
+import time
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from recommender.core.errors import NotFoundError, UsageError
 from recommender.core.progress import CancelCheck, Progress, ProgressCallback, never_cancel
+from recommender.history.lastfm_csv import read_lastfm_csv
+from recommender.history.listenbrainz import (
+    SOURCE_LISTENBRAINZ,
+    PlayToSend,
+    listen_json,
+    read_listenbrainz_text,
+    read_listenbrainz_zip,
+    submit_documents,
+    to_listenbrainz,
+)
+from recommender.history.listens import Listen, ListenFile
 from recommender.history.plays import SKIP_MAX_S, is_completed, is_skip
+from recommender.history.scrobbler_log import is_scrobbler_log, read_scrobbler_log
 from recommender.library.matching import LibraryMatcher
 from recommender.library.store import Store
 
-SOURCE_LISTENBRAINZ = "listenbrainz"
-SOURCE_LASTFM = "lastfm"
 IMPORT_CONTEXT_PREFIX = "import:"
 DEFAULT_LISTEN_S = 180.0
 """Seconds credited to a listen whose length neither the file nor the library knows."""
-_LASTFM_DATE_FORMATS = (
-    "%d %b %Y %H:%M",
-    "%d %b %Y, %H:%M",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
+DUPLICATE_WINDOW_S = 60.0
+"""A listen this close to a play of the same track is that play (services' clocks and
+rounding differ by seconds; nobody hears one track twice within a minute)."""
+_BATCH = 5000
+_ADD_PLAY_SQL = (
+    "INSERT OR IGNORE INTO plays(track_id, started_at, seconds_played, completed, skipped, "
+    "context) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM plays "
+    "WHERE track_id = ?1 AND started_at BETWEEN ?2 - ?7 AND ?2 + ?7)"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Listen:
-    """One listen from another service, before matching."""
-
-    listened_at: float
-    artist: str
-    title: str
-    album: str | None = None
-    mb_recording_id: str | None = None
-    duration_s: float | None = None
-    user: str | None = None
-    seconds_played: float | None = None
-    """Only when the file says (Tonearm's simulator does); else the listen counts as complete."""
+"""One play unless the history holds the track within the window; the (track, start) index
+`plays_unique_import` answers the check, and rows added earlier in the same batch count."""
+ExportFormat = Literal["jsonl", "payload"]
 
 
 @dataclass(frozen=True)
@@ -57,150 +61,46 @@ class ImportReport:
     added: int
     unmatched: int
     already_known: int
+    """Matched listens the history already held (this file before, or the same listen from
+    another source)."""
+    dropped: int = 0
+    """Lines or items of the file that are no listen (their reasons: `drop_reasons`)."""
+    drop_reasons: tuple[str, ...] = ()
+    source: str = ""
 
 
-def read_listens(path: Path) -> tuple[str, list[Listen]]:
-    """(source, listens) from a ListenBrainz export (JSON, JSONL, or the .zip of monthly JSONL
-    files ListenBrainz hands out) or a Last.fm scrobble CSV."""
+@dataclass(frozen=True)
+class ExportReport:
+    written: int
+    files: tuple[Path, ...]
+    left_out: dict[str, int]
+    """Plays ListenBrainz would refuse, by reason."""
+
+
+def read_listens(path: Path) -> ListenFile:
+    """The listens of a ListenBrainz export (zip, JSON, JSON lines, API answer or submit
+    document), a Last.fm scrobble CSV or a `.scrobbler.log`, told apart by their content."""
     if path.suffix.lower() == ".zip":
-        return SOURCE_LISTENBRAINZ, _listenbrainz_zip(path)
+        return read_listenbrainz_zip(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise NotFoundError(f"no such file: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from exc
-    stripped = text.lstrip()
-    if stripped.startswith(("[", "{")):
-        return SOURCE_LISTENBRAINZ, list(_listenbrainz(stripped, path))
-    if path.suffix.lower() in (".json", ".jsonl"):
-        raise UsageError(f"{path} is not a ListenBrainz export (expected JSON listens)")
-    return SOURCE_LASTFM, list(_lastfm_csv(text, path))
-
-
-def _listenbrainz(text: str, path: Path) -> Iterator[Listen]:
-    try:
-        data = json.loads(text)
-        items = data if isinstance(data, list) else data.get("payload", {}).get("listens", [data])
-    except json.JSONDecodeError:
-        items = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"{path} line {number} is not JSON: {exc.msg}") from None
-    for item in items:
-        listen = _listenbrainz_item(item)
-        if listen is not None:
-            yield listen
-
-
-def _listenbrainz_zip(path: Path) -> list[Listen]:
-    try:
-        archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise NotFoundError(f"no such file: {path}") from None
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
-    listens: list[Listen] = []
-    with archive:
-        for name in sorted(archive.namelist()):
-            parts = name.split("/")
-            if not name.endswith((".jsonl", ".json")) or "listens" not in parts[:-1]:
-                continue
-            text = archive.read(name).decode("utf-8-sig", errors="replace").strip()
-            if text:
-                listens.extend(_listenbrainz(text, Path(f"{path}:{name}")))
-    return listens
-
-
-def _listenbrainz_item(item: object) -> Listen | None:
-    if not isinstance(item, dict):
-        return None
-    meta = item.get("track_metadata") or {}
-    info = meta.get("additional_info") or {}
-    mapping = meta.get("mbid_mapping") or {}
-    artist, title = meta.get("artist_name"), meta.get("track_name")
-    when = item.get("listened_at")
-    if not artist or not title or not isinstance(when, int | float):
-        return None
-    duration = info.get("duration_ms")
-    duration_s = float(duration) / 1000 if isinstance(duration, int | float) else None
-    if duration_s is None and isinstance(info.get("duration"), int | float):
-        duration_s = float(info["duration"])
-    return Listen(
-        listened_at=float(when),
-        artist=str(artist),
-        title=str(title),
-        album=meta.get("release_name"),
-        mb_recording_id=info.get("recording_mbid") or mapping.get("recording_mbid"),
-        duration_s=duration_s,
-        user=item.get("user_name"),
-        seconds_played=_number(info.get("seconds_played")),
-    )
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
-def _lastfm_csv(text: str, path: Path) -> Iterator[Listen]:
-    """Both common shapes: headed (uts, artist, album, track, track_mbid …) or bare
-    "artist, album, title, date" rows as the lastfm-to-csv tools write them."""
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        return
-    header = [h.strip().lower() for h in rows[0]]
-    if {"artist", "track"} <= set(header) or {"artist", "title"} <= set(header):
-        col = {name: i for i, name in enumerate(header)}
-        title_col = col["track"] if "track" in col else col["title"]
-        for row in rows[1:]:
-            if len(row) < len(header):
-                continue
-            when = _lastfm_time(row, col)
-            if when is None or not row[col["artist"]] or not row[title_col]:
-                continue
-            yield Listen(
-                listened_at=when,
-                artist=row[col["artist"]],
-                title=row[title_col],
-                album=row[col["album"]] if "album" in col else None,
-                mb_recording_id=(row[col["track_mbid"]] or None) if "track_mbid" in col else None,
-            )
-        return
-    for number, row in enumerate(rows, 1):
-        if len(row) < 4:
-            raise UsageError(
-                f"{path} line {number}: expected artist, album, title, date (Last.fm CSV)"
-            )
-        when = _parse_date(row[3])
-        if when is None:
-            raise UsageError(f'{path} line {number}: cannot read the date "{row[3]}"')
-        yield Listen(listened_at=when, artist=row[0], title=row[2], album=row[1] or None)
-
-
-def _lastfm_time(row: list[str], col: dict[str, int]) -> float | None:
-    for name in ("uts", "timestamp", "date_uts"):
-        if name in col and row[col[name]].strip().isdigit():
-            return float(row[col[name]])
-    for name in ("utc_time", "date", "time"):
-        if name in col:
-            return _parse_date(row[col[name]])
-    return None
-
-
-def _parse_date(text: str) -> float | None:
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    for fmt in _LASTFM_DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp()
-        except ValueError:
-            continue
-    return None
+    if is_scrobbler_log(text):
+        return read_scrobbler_log(text, path.name)
+    if text.lstrip().startswith(("[", "{")):
+        out = ListenFile(SOURCE_LISTENBRAINZ)
+        read_listenbrainz_text(text, path.name, out)
+        return out
+    scrobbles = read_lastfm_csv(text, path.name)
+    if scrobbles is None:
+        raise UsageError(
+            f"{path} is no listening history Tonearm knows: expected ListenBrainz listens "
+            "(an export .zip, JSON or JSON lines), a Last.fm scrobble CSV or a .scrobbler.log"
+        )
+    return scrobbles
 
 
 def import_listens(
@@ -211,125 +111,165 @@ def import_listens(
     cancel: CancelCheck = never_cancel,
 ) -> ImportReport:
     """Read a listens file, add matched listens as plays and keep the rest for later scans."""
-    source, listens = read_listens(path)
+    found = read_listens(path)
+    listens = found.listens
     matcher = LibraryMatcher.from_store(store)
-    durations = dict(store.conn.execute("SELECT id, duration FROM tracks"))
-    context = IMPORT_CONTEXT_PREFIX + source
+    context = IMPORT_CONTEXT_PREFIX + found.source
     state = Progress(0, len(listens), "importing")
     matched = added = unmatched = 0
-    batch_size = 5000
-    for start in range(0, len(listens), batch_size):
+    for start in range(0, len(listens), _BATCH):
         if cancel():
             break
-        chunk = listens[start : start + batch_size]
         plays, waiting = [], []
-        for listen in chunk:
-            tid = matcher.match(listen.artist, listen.title, listen.mb_recording_id)
+        for listen in listens[start : start + _BATCH]:
+            tid = _match(matcher, listen)
             if tid is None:
                 waiting.append(listen)
                 continue
             matched += 1
-            plays.append((tid, listen.listened_at, *_outcome(listen, durations.get(tid)), context))
+            outcome = _outcome(listen, matcher.durations.get(tid))
+            plays.append((tid, listen.listened_at, *outcome, context, DUPLICATE_WINDOW_S))
         with store.transaction() as conn:
             before = conn.total_changes
-            conn.executemany(
-                "INSERT OR IGNORE INTO plays(track_id, started_at, seconds_played, completed, "
-                "skipped, context) VALUES (?, ?, ?, ?, ?, ?)",
-                plays,
-            )
+            conn.executemany(_ADD_PLAY_SQL, plays)
             added += conn.total_changes - before
-            before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO unmatched_listens(source, listened_at, artist, title, "
-                "album, mb_recording_id, seconds_played) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "album, mb_recording_id, seconds_played, duration, skipped) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (
-                        source,
-                        x.listened_at,
-                        x.artist,
-                        x.title,
-                        x.album,
-                        x.mb_recording_id,
-                        x.duration_s,
-                    )
+                    (found.source, x.listened_at, x.artist, x.title, x.album, x.mb_recording_id,
+                     x.seconds_played, x.duration_s, None if x.skipped is None else int(x.skipped))
                     for x in waiting
                 ],
-            )
+            )  # fmt: skip
             unmatched += len(waiting)
-        state.done = min(start + batch_size, len(listens))
+        state.done = min(start + _BATCH, len(listens))
         if progress:
             progress(state)
-    return ImportReport(len(listens), matched, added, unmatched, matched - added)
+    return ImportReport(
+        len(listens),
+        matched,
+        added,
+        unmatched,
+        matched - added,
+        found.dropped,
+        tuple(found.reasons),
+        found.source,
+    )
+
+
+def _match(matcher: LibraryMatcher, listen: Listen) -> int | None:
+    return matcher.match(
+        listen.artist,
+        listen.title,
+        listen.mb_recording_id,
+        album=listen.album,
+        duration_s=listen.duration_s,
+    )
 
 
 def _outcome(listen: Listen, duration: float | None) -> tuple[float, int, int]:
     """(seconds, completed, skipped): a scrobble counts as a full listen unless the file says
-    how long it played."""
+    how long it played or that it was skipped."""
     length = listen.duration_s or duration
+    if listen.skipped:
+        return listen.seconds_played or 0.0, 0, 1
     if listen.seconds_played is None:
         return max(length or DEFAULT_LISTEN_S, SKIP_MAX_S), 1, 0
     secs = listen.seconds_played
     done = is_completed(secs, length)
-    return secs, int(done), int(is_skip(secs, length, done))
+    skipped = is_skip(secs, length, done) if listen.skipped is None else False
+    return secs, int(done), int(skipped)
 
 
 def rematch_unmatched(store: Store) -> int:
     """Try waiting listens against the library again (after a scan); returns how many match."""
     rows = store.conn.execute(
-        "SELECT id, source, listened_at, artist, title, mb_recording_id, seconds_played "
-        "FROM unmatched_listens"
+        "SELECT id, source, listened_at, artist, title, album, mb_recording_id, seconds_played, "
+        "duration, skipped FROM unmatched_listens"
     ).fetchall()
     if not rows:
         return 0
     matcher = LibraryMatcher.from_store(store)
-    durations = dict(store.conn.execute("SELECT id, duration FROM tracks"))
     plays, done = [], []
-    for row_id, source, when, artist, title, mbid, seconds in rows:
-        tid = matcher.match(artist, title, mbid)
+    for row_id, source, when, artist, title, album, mbid, seconds, length, skipped in rows:
+        listen = Listen(
+            when, artist or "", title or "", album, mbid, length, None, seconds,
+            None if skipped is None else bool(skipped),
+        )  # fmt: skip
+        tid = _match(matcher, listen)
         if tid is None:
             continue
-        secs = seconds or durations.get(tid) or DEFAULT_LISTEN_S
-        plays.append((tid, when, max(secs, SKIP_MAX_S), IMPORT_CONTEXT_PREFIX + source))
+        outcome = _outcome(listen, matcher.durations.get(tid))
+        plays.append((tid, when, *outcome, IMPORT_CONTEXT_PREFIX + source, DUPLICATE_WINDOW_S))
         done.append((row_id,))
     with store.transaction() as conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO plays(track_id, started_at, seconds_played, completed, "
-            "skipped, context) VALUES (?, ?, ?, 1, 0, ?)",
-            plays,
-        )
+        conn.executemany(_ADD_PLAY_SQL, plays)
         conn.executemany("DELETE FROM unmatched_listens WHERE id = ?", done)
     return len(done)
 
 
-def export_listens(store: Store, out: Path, *, include_skips: bool = False) -> int:
-    """Write plays as ListenBrainz-style JSONL (one listen a line, oldest first); returns count."""
+def export_listens(
+    store: Store,
+    out: Path,
+    *,
+    include_skips: bool = False,
+    form: ExportFormat = "jsonl",
+    now: float | None = None,
+) -> ExportReport:
+    """Write plays (oldest first) as ListenBrainz listens: JSON lines in the file `out`, or
+    (`form="payload"`) submit documents `listens-0001.json`, … in the new folder `out`, each
+    one request under ListenBrainz's limits. Plays it would refuse are left out and counted."""
+    left_out: Counter[str] = Counter()
+    written = 0
+    clock = time.time() if now is None else now
+
+    def listens() -> Iterable[dict[str, object]]:
+        nonlocal written
+        for play in _plays_to_send(store, include_skips):
+            listen = to_listenbrainz(play, clock)
+            if isinstance(listen, str):
+                left_out[listen] += 1
+            else:
+                written += 1
+                yield listen
+
+    if form == "payload":
+        files = _write_documents(out, listens())
+    else:
+        files = (out,)
+        tmp = out.with_name(out.name + ".part")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for listen in listens():
+                fh.write(listen_json(listen) + "\n")
+        tmp.replace(out)
+    return ExportReport(written, files, dict(left_out))
+
+
+def _write_documents(folder: Path, listens: Iterable[dict[str, object]]) -> tuple[Path, ...]:
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"{folder} must be a new or empty folder for --format payload")
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for number, document in enumerate(submit_documents(listens), 1):
+        path = folder / f"listens-{number:04d}.json"
+        path.write_text(document, encoding="utf-8")
+        files.append(path)
+    return tuple(files)
+
+
+def _plays_to_send(store: Store, include_skips: bool) -> Iterable[PlayToSend]:
     sql = (
-        "SELECT p.started_at, p.seconds_played, t.artist, t.title, t.album, t.mb_recording_id, "
-        "t.duration FROM plays p JOIN tracks t ON t.id = p.track_id "
+        "SELECT p.started_at, p.seconds_played, p.skipped, coalesce(t.artist, t.albumartist), "
+        "t.title, t.album, t.duration, t.mb_recording_id, t.mb_album_id, t.mb_artist_id, "
+        "t.tracknumber FROM plays p JOIN tracks t ON t.id = p.track_id "
     )
     if not include_skips:
         sql += "WHERE p.skipped = 0 "
     sql += "ORDER BY p.started_at"
-    count = 0
-    tmp = out.with_name(out.name + ".part")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for started, _secs, artist, title, album, mbid, duration in store.conn.execute(sql):
-            info: dict[str, object] = {"media_player": "Tonearm", "submission_client": "tonearm"}
-            if mbid:
-                info["recording_mbid"] = mbid
-            if duration:
-                info["duration_ms"] = round(duration * 1000)
-            meta: dict[str, object] = {
-                "artist_name": artist or "",
-                "track_name": title or "",
-                "additional_info": info,
-            }
-            if album:
-                meta["release_name"] = album
-            fh.write(json.dumps({"listened_at": int(started), "track_metadata": meta}) + "\n")
-            count += 1
-    tmp.replace(out)
-    return count
+    for row in store.conn.execute(sql):
+        yield PlayToSend(row[0], row[1], bool(row[2]), *row[3:])
 
 
 def unmatched_count(store: Store) -> int:

@@ -96,6 +96,13 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: the composer tag.
     added_columns(3),
+    # 4: a waiting imported listen keeps the track's length and whether it was a skip apart
+    # from the seconds played (which held the length until now).
+    """
+    ALTER TABLE unmatched_listens ADD COLUMN duration REAL;
+    ALTER TABLE unmatched_listens ADD COLUMN skipped INTEGER;
+    UPDATE unmatched_listens SET duration = seconds_played, seconds_played = NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -43,7 +43,7 @@ def test_evaluation_ranks_the_blend_above_popularity_and_sound(tmp_path):
     sim = simulate(800, 30000, 150, seed=6)
     write_listens_jsonl(sim, tmp_path / "l.jsonl")
     write_embeddings_npz(sim, tmp_path / "e.npz")
-    _, listens = read_listens(tmp_path / "l.jsonl")
+    listens = read_listens(tmp_path / "l.jsonl").listens
     rows = {r["method"]: r for r in evaluate(dataset_from_listens(listens, tmp_path / "e.npz"))}
     blend = rows["blend (tonearm recommend)"]["ndcg@10"]
     assert blend > rows["popularity"]["ndcg@10"]

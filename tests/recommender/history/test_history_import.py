@@ -63,7 +63,7 @@ def test_export_writes_listenbrainz_jsonl_that_imports_back(store, tmp_path, dat
     )
     import_listens(store, listens)
     out = tmp_path / "out.jsonl"
-    assert export_listens(store, out) == 2
+    assert export_listens(store, out).written == 2
     first = json.loads(out.read_text().splitlines()[0])
     assert first["listened_at"] == T0
     assert first["track_metadata"]["track_name"] == "Sexy Boy"
@@ -83,3 +83,30 @@ def test_listenbrainz_zip_export_of_monthly_files(store, tmp_path):
         z.writestr("listens/2023/2.jsonl", _lb_line("moderat", "bad kingdom", T0 + 999))
     assert import_listens(store, archive).added == 2
     assert sorted(r[0] for r in store.conn.execute("SELECT track_id FROM plays")) == ids
+
+
+def test_listens_waiting_from_schema_3_keep_their_length(data_dir):
+    """Schema 3 kept the track length of a waiting listen in `seconds_played`."""
+    import sqlite3
+
+    from recommender.library.schema import MIGRATIONS
+    from recommender.library.store import DB_FILE, open_store
+
+    conn = sqlite3.connect(data_dir / DB_FILE)
+    for script in MIGRATIONS[:3]:
+        conn.executescript(script)
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute(
+        "INSERT INTO unmatched_listens(source, listened_at, artist, title, seconds_played) "
+        "VALUES ('listenbrainz', ?, 'Portishead', 'Roads', 305)",
+        (T0,),
+    )
+    conn.commit()
+    conn.close()
+    with open_store(data_dir) as store:
+        row = store.conn.execute("SELECT seconds_played, duration FROM unmatched_listens")
+        assert row.fetchone() == (None, 305.0)
+        (tid,) = add_tracks(store, [("Portishead", "Roads")])
+        assert rematch_unmatched(store) == 1
+        played = store.conn.execute("SELECT track_id, seconds_played, completed FROM plays")
+        assert played.fetchall() == [(tid, 305.0, 1)]
