@@ -87,6 +87,8 @@ def test_an_upgraded_library_reads_the_new_tag_on_its_next_scan_and_keeps_plays(
         store.conn.execute("UPDATE tracks SET composer = NULL")
     db = sqlite3.connect(data_dir / DB_FILE)
     db.execute("ALTER TABLE tracks DROP COLUMN composer")
+    db.execute("ALTER TABLE unmatched_listens DROP COLUMN duration")  # schema 4's
+    db.execute("ALTER TABLE unmatched_listens DROP COLUMN skipped")
     db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()
