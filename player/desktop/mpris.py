@@ -38,6 +38,7 @@ try:  # Linux and the BSDs only (pyproject's marker); elsewhere MPRIS is simply 
 except ImportError:  # pragma: no cover - platform without jeepney
     DBusConnection = None  # type: ignore[assignment,misc]
 
+from recommender.core import datadir
 from recommender.library.tracks import Track
 
 if TYPE_CHECKING:
@@ -112,8 +113,8 @@ def cover_art_url(track: Track, cache_dir: Path) -> str:
         return file_url(beside[0]) if beside else ""
     ext = ".png" if data[:8] == b"\x89PNG\r\n\x1a\n" else ".jpg"
     cache_dir.mkdir(parents=True, exist_ok=True)
-    target = cache_dir / f"mpris-cover-{track.id}{ext}"
-    for old in cache_dir.glob("mpris-cover-*"):
+    target = cache_dir / f"{datadir.COVER_PREFIX}{track.id}{ext}"
+    for old in cache_dir.glob(datadir.COVER_PREFIX + "*"):
         if old != target:
             old.unlink(missing_ok=True)  # one cover at a time
     if not target.exists():
@@ -219,7 +220,7 @@ class MprisService(QObject):
         self.ctx = ctx
         self.connection: DBusConnection | None = connection
         self.service_name = ""
-        self.cache_dir = ctx.data_dir / "cache"
+        self.cache_dir = datadir.cache_dir(ctx.data_dir)
         self._art_url = ""
         self._art_token = 0
         self._last_pos_ms = 0

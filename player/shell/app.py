@@ -7,7 +7,7 @@ import logging
 import sys
 
 from player.settings.theme import apply_theme
-from recommender.core.datadir import resolve_data_dir
+from recommender.core.datadir import move_to_platform_folders, resolve_data_dir
 from recommender.core.errors import TonearmError
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ def run_app(argv: list[str]) -> int:
     if instance is None:
         return 0
     try:
+        move_to_platform_folders(data_dir)  # an older install kept settings in the data folder
         settings = Settings.load(data_dir)  # unreadable settings: say so, change nothing
         store = open_store(data_dir)
     except TonearmError as exc:

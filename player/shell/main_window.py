@@ -43,7 +43,7 @@ from player.widgets.track_menu import TrackActions, build_track_menu
 from player.workers.background import JobRunner, library_dirs, load_cover_image
 from player.workers.context import STATUS_MESSAGE_MS, ViewContext
 from player.workers.events import JobFailed, LibraryEvents, PlaysRecorded, TracksChanged
-from recommender.core.datadir import default_music_dir
+from recommender.core.datadir import config_dir, default_music_dir
 from recommender.core.errors import TonearmError
 from recommender.core.progress import Progress
 from recommender.core.settings import Settings
@@ -98,7 +98,9 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner(WORKER_THREADS, self, name="jobs")
         self.writer = JobRunner(1, self, name="writer")
         self.events = LibraryEvents(self)
-        self.view_state = QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
+        self.view_state = QSettings(
+            str(config_dir(data_dir) / "window.ini"), QSettings.Format.IniFormat
+        )
         self.order = PlayOrder()
         self.list_context = "library"
         self.columns: LibraryColumns | None = None

@@ -11,7 +11,7 @@ from typing import Any
 
 from recommender import __version__
 from recommender.cli.context import Context
-from recommender.core.datadir import resolve_data_dir
+from recommender.core.datadir import move_to_platform_folders, resolve_data_dir
 from recommender.core.errors import TonearmError
 from recommender.core.threads import set_thread_budget
 
@@ -86,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     ctx = Context(data_dir=resolve_data_dir(args.data_dir), json=getattr(args, "json", False))
     try:
+        move_to_platform_folders(ctx.data_dir)
         return int(args.func(args, ctx) or 0)
     except TonearmError as exc:
         print(f"tonearm: {exc}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""One typed settings object, persisted as JSON in the data folder.
+"""One typed settings object, persisted as JSON in the data folder's config folder
+(`datadir.config_dir`: $XDG_CONFIG_HOME/tonearm for the default data folder, else the folder).
 
 Unknown keys (from a newer Tonearm) are kept and written back, so nothing the user set is lost.
 Writes are atomic: a crash mid-write leaves the previous file intact.
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from recommender.core.datadir import config_dir
 from recommender.core.errors import TonearmError
 
 SETTINGS_FILE = "settings.json"
@@ -40,8 +42,11 @@ class Settings:
 
     @classmethod
     def load(cls, data_dir: Path) -> Settings:
-        """Read settings: a missing file gives defaults; a damaged one is set aside and reported."""
-        path = data_dir / SETTINGS_FILE
+        """Read the settings of the data folder `data_dir`: a missing file gives defaults; a
+        damaged one is set aside and reported."""
+        path = config_dir(data_dir) / SETTINGS_FILE
+        if not path.exists() and (data_dir / SETTINGS_FILE).is_file():
+            path = data_dir / SETTINGS_FILE  # an older install's, not moved yet: still read it
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -69,17 +74,18 @@ class Settings:
 
     def save(self, data_dir: Path) -> None:
         """Write atomically (temp file + rename) so a crash never truncates the settings."""
-        data_dir.mkdir(parents=True, exist_ok=True)
+        folder = config_dir(data_dir)
+        folder.mkdir(parents=True, exist_ok=True)
         payload = asdict(self)
         extra = payload.pop("extra")
         payload = {**extra, **payload}
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=data_dir)
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump(payload, fh, indent=2, sort_keys=True)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, data_dir / SETTINGS_FILE)
+            os.replace(tmp, folder / SETTINGS_FILE)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from recommender.core.datadir import cache_dir
 from recommender.library.fields import (
     MEMORY_FIELDS,
     PLAIN_FIELDS,
@@ -179,8 +180,8 @@ def load_library_columns(store: Store, *, use_cache: bool = True) -> LibraryColu
 def read_track_columns(store: Store, *, use_cache: bool = True) -> LibraryColumns:
     """Phase one, what a first paint needs: the track columns, from the cache when unchanged.
 
-    The cache (`library-columns.npz` beside the database) is derived data keyed by a signature
-    of the tracks table; play counts are left at zero for `add_play_stats`.
+    The cache (`library-columns.npz` in the data folder's `cache_dir`) is derived data keyed by
+    a signature of the tracks table; play counts are left at zero for `add_play_stats`.
     """
     signature = _signature(store)
     columns = _read_cache(_cache_path(store), signature) if use_cache else None
@@ -197,7 +198,7 @@ def write_columns_cache(store: Store, columns: LibraryColumns) -> None:
 
 
 def _cache_path(store: Store) -> Path:
-    return store.path.with_name(CACHE_FILE)
+    return cache_dir(store.path.parent) / CACHE_FILE
 
 
 def _signature(store: Store) -> np.ndarray:
@@ -311,6 +312,7 @@ def _write_cache(path: Path, signature: np.ndarray, columns: LibraryColumns) -> 
     numbers: dict[str, Any] = {"ids": columns.ids, **{k: columns.numbers[k] for k in NUMBER_KEYS}}
     tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".columns-", suffix=".npz", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, signature=signature, **numbers, **texts)

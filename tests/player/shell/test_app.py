@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -42,3 +43,21 @@ def test_run_app_data_dir_option_wins(qapp, tmp_path: Path, monkeypatch):
     _close_soon(seen)
     assert run_app(["--data-dir", str(tmp_path / "other"), "--no-scan"]) == 0
     assert seen == [tmp_path / "other"]
+
+
+def test_run_app_moves_an_older_install_to_the_xdg_folders(qapp, tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("TONEARM_HOME", raising=False)
+    for name in ("data", "config", "cache"):
+        monkeypatch.setenv(f"XDG_{name.upper()}_HOME", str(tmp_path / name))
+    old = tmp_path / "data" / "tonearm"
+    old.mkdir(parents=True)
+    (old / "settings.json").write_text('{"library_folders": ["/nowhere"], "volume": 0.25}')
+    (old / "window.ini").write_text("[library]\ncolumns=title,artist\n")
+    seen: list = []
+    _close_soon(seen)
+    assert run_app(["--no-scan"]) == 0
+    assert seen == [old]
+    config = tmp_path / "config" / "tonearm"
+    assert json.loads((config / "settings.json").read_text())["volume"] == 0.25
+    assert "[window]" in (config / "window.ini").read_text()  # saved there on quitting
+    assert sorted(p.name for p in old.iterdir() if not p.name.startswith("library.db")) == []

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from recommender.core.datadir import cache_dir
 from recommender.library.columns import CACHE_FILE, browser_values, load_library_columns
 from tests.library_factory import insert_file, insert_library
 
@@ -26,7 +27,7 @@ def test_cached_columns_equal_a_fresh_read(store):
     odd = os.fsdecode(b"/music/caf\xe9/odd \xff name.flac")  # not UTF-8: stored as bytes
     insert_file(store, odd, title=None, artist="Odd")
     fresh = load_library_columns(store)
-    assert (store.path.parent / CACHE_FILE).exists()
+    assert (cache_dir(store.path.parent) / CACHE_FILE).exists()
     cached = load_library_columns(store)
     assert _same(fresh, cached)
     assert odd in cached.path
