@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - platform without jeepney
     DBusConnection = None  # type: ignore[assignment,misc]
 
 from recommender.core import datadir
+from recommender.core.resource_paths import APP_ID
 from recommender.library.tracks import Track
 
 if TYPE_CHECKING:
@@ -252,7 +253,7 @@ class MprisService(QObject):
                 "CanRaise": const("b", True),
                 "HasTrackList": const("b", False),
                 "Identity": const("s", "Tonearm"),
-                "DesktopEntry": const("s", "tonearm"),
+                "DesktopEntry": const("s", APP_ID),  # the .desktop file's name
                 "SupportedUriSchemes": const("as", ["file"]),
                 "SupportedMimeTypes": const("as", list(MIME_TYPES)),
             },

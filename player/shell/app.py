@@ -70,13 +70,14 @@ def run_app(argv: list[str]) -> int:
 
     from player.shell.installers import install_features
     from player.shell.main_window import MainWindow
+    from recommender.core.resource_paths import APP_ID
     from recommender.core.settings import Settings
     from recommender.library.store import open_store
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tonearm"])
     app.setApplicationName("Tonearm")
     app.setOrganizationName("Tonearm")
-    app.setDesktopFileName("tonearm")
+    app.setDesktopFileName(APP_ID)  # Wayland app_id: the .desktop file's name
     app.setWindowIcon(_app_icon())
     instance = claim(data_dir, files)
     if instance is None:

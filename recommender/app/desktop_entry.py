@@ -28,7 +28,10 @@ from recommender.core.resource_paths import (
 
 log = logging.getLogger(__name__)
 
-DESKTOP_FILE = "tonearm.desktop"
+DESKTOP_FILE = f"{APP_ID}.desktop"
+"""Named by the AppStream id, as the desktop-entry spec asks (D-Bus-style reverse DNS)."""
+OLD_DESKTOP_FILES = ("tonearm.desktop",)
+"""Names earlier versions installed under: replaced on install, removed on uninstall."""
 METAINFO_FILE = f"{APP_ID}.metainfo.xml"
 MARKER = "X-Tonearm-Installed-By=tonearm install-desktop"
 REFRESH_TIMEOUT_S = 20
@@ -128,13 +131,30 @@ def install_desktop(
         else:
             _write_atomic(target, source.read_bytes())
         result.files.append(target)
+    result.files += _remove_old_entries(home, result)
     if refresh:
         result.notes += _refresh_caches(home)
     return result
 
 
+def _remove_old_entries(home: Path, result: DesktopFiles) -> list[Path]:
+    """Our entries under an earlier name (two menu items otherwise); others' stay."""
+    removed = []
+    for name in OLD_DESKTOP_FILES:
+        old = home / "applications" / name
+        if not old.is_file():
+            continue
+        if MARKER not in old.read_text("utf-8", "replace"):
+            result.notes.append(f"left {old}: not written by tonearm install-desktop")
+            continue
+        old.unlink()
+        removed.append(old)
+    return removed
+
+
 def uninstall_desktop(*, home: Path | None = None, refresh: bool = True) -> DesktopFiles:
-    """Remove what install_desktop wrote; a tonearm.desktop we did not write is left alone."""
+    """Remove what install_desktop wrote (also under earlier names); an entry of ours by name
+    that we did not write is left alone."""
     _check_platform()
     home = home or data_home()
     result = DesktopFiles(None)
@@ -146,6 +166,7 @@ def uninstall_desktop(*, home: Path | None = None, refresh: bool = True) -> Desk
             continue
         target.unlink()
         result.files.append(target)
+    result.files += _remove_old_entries(home, result)
     if refresh and result.files:
         result.notes += _refresh_caches(home)
     return result

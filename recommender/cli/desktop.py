@@ -16,8 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         subparsers,
         "install-desktop",
         help="add Tonearm to your desktop's app menu (icons, file associations)",
-        description="Write tonearm.desktop, the icons and the AppStream metainfo under "
-        "$XDG_DATA_HOME (default ~/.local/share), launching this install's tonearm.",
+        description="Write io.github.tonearm.Tonearm.desktop, the icons and the AppStream "
+        "metainfo under $XDG_DATA_HOME (default ~/.local/share), launching this install's "
+        "tonearm.",
     )
     install.add_argument(
         "--exec", dest="exec_path", type=Path, help="the tonearm to launch (default: this one)"

@@ -107,7 +107,7 @@ def test_identity_status_and_metadata_of_the_playing_track(
     window, service = mpris_window()
     assert 'string "Tonearm"' in _get(qtbot, bus_address, "org.mpris.MediaPlayer2", "Identity")
     desktop = _get(qtbot, bus_address, "org.mpris.MediaPlayer2", "DesktopEntry")
-    assert 'string "tonearm"' in desktop
+    assert 'string "io.github.tonearm.Tonearm"' in desktop  # names the installed .desktop
     assert 'string "Stopped"' in _get(qtbot, bus_address, PLAYER, "PlaybackStatus")
 
     window.play_library_row(window.model.row_of_track(first))

@@ -70,6 +70,42 @@ def test_uninstall_leaves_a_tonearm_entry_it_did_not_write(xdg_home: Path) -> No
     assert entry.exists() and result.notes
 
 
+def test_the_entry_is_named_by_the_appstream_id() -> None:
+    """The desktop id, the AppStream id and its <launchable> are one reverse-DNS name."""
+    metainfo = resource_path("io.github.tonearm.Tonearm.metainfo.xml").read_text()
+    assert DESKTOP_FILE == "io.github.tonearm.Tonearm.desktop"
+    assert "<id>io.github.tonearm.Tonearm</id>" in metainfo
+    assert f'<launchable type="desktop-id">{DESKTOP_FILE}</launchable>' in metainfo
+    assert resource_path(DESKTOP_FILE).is_file()
+
+
+def _old_entry(home: Path, ours: bool) -> Path:
+    """tonearm.desktop as an earlier install-desktop wrote it (or as someone else did)."""
+    old = home / "applications" / "tonearm.desktop"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    marker = MARKER + "\n" if ours else ""
+    old.write_text(f"[Desktop Entry]\n{marker}Type=Application\nName=Tonearm\nExec=tonearm %F\n")
+    return old
+
+
+def test_install_replaces_and_uninstall_removes_the_old_tonearm_desktop(xdg_home: Path) -> None:
+    old = _old_entry(xdg_home, ours=True)
+    installed = install_desktop(Path("/opt/tonearm/tonearm"), refresh=False)
+    assert old in installed.files and not old.exists()
+    assert (xdg_home / "applications" / "io.github.tonearm.Tonearm.desktop").is_file()
+    old = _old_entry(xdg_home, ours=True)  # say an old version ran install-desktop again
+    removed = uninstall_desktop(refresh=False)
+    assert old in removed.files and not old.exists()
+    assert not (xdg_home / "applications" / DESKTOP_FILE).exists()
+
+
+def test_an_old_named_entry_someone_else_wrote_stays(xdg_home: Path) -> None:
+    old = _old_entry(xdg_home, ours=False)
+    install_desktop(Path("/opt/tonearm/tonearm"), refresh=False)
+    result = uninstall_desktop(refresh=False)
+    assert old.exists() and any("tonearm.desktop" in note for note in result.notes)
+
+
 def test_exec_paths_with_spaces_and_specials_are_quoted_per_the_spec() -> None:
     assert exec_argument(Path("/usr/bin/tonearm")) == "/usr/bin/tonearm"
     assert exec_argument(Path("/home/a b/tonearm")) == '"/home/a b/tonearm"'
