@@ -85,8 +85,8 @@ def move_to_platform_folders(data_dir: Path) -> list[Path]:
         try:
             if _move(old, caches / old.name):
                 moved.append(caches / old.name)
-        except OSError as exc:  # a cache: rebuilt when missing, so only worth a note
-            log.warning("cannot move the cache %s to %s: %s", old, caches, exc)
+        except OSError as exc:  # a cache: rebuilt when missing (a read-only folder: each time)
+            log.info("cannot move the cache %s to %s: %s", old, caches, exc)
     if old_cover_dir != caches:
         with contextlib.suppress(OSError):  # only when empty: it may hold files not ours
             old_cover_dir.rmdir()
@@ -94,8 +94,8 @@ def move_to_platform_folders(data_dir: Path) -> list[Path]:
 
 
 def _move(source: Path, target: Path) -> bool:
-    """Move one file unless the target exists; across file systems through a temporary copy,
-    so the target is never half-written."""
+    """Move one file unless the target exists; across file systems (or out of a read-only
+    folder) through a temporary copy, so the target is never half-written."""
     if not source.is_file() or target.exists():
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +105,10 @@ def _move(source: Path, target: Path) -> bool:
         partial = target.with_name(target.name + ".part")
         shutil.copy2(source, partial)
         os.replace(partial, target)
-        source.unlink()
+        try:
+            source.unlink()
+        except OSError as exc:  # a read-only data folder: the copy is the one read from now on
+            log.info("copied %s to %s but cannot remove it: %s", source, target, exc)
     return True
 
 

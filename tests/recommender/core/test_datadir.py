@@ -109,3 +109,33 @@ def test_a_chosen_folder_keeps_everything(xdg, tmp_path, monkeypatch):
     assert not xdg["config"].exists() and not xdg["cache"].exists()
     other = tmp_path / "other"
     assert config_dir(resolve_data_dir(other)) == other  # --data-dir
+
+
+def test_a_move_to_another_file_system_or_out_of_a_read_only_folder_copies(xdg, monkeypatch):
+    """os.replace cannot cross file systems (EXDEV); a read-only data folder refuses the
+    unlink. Either way the settings arrive whole and are read from their new place."""
+    import errno
+    import os
+
+    _old_install(xdg["data"])
+    real_replace, real_unlink = os.replace, Path.unlink
+
+    def replace(src, dst):
+        if Path(src).parent == xdg["data"]:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_replace(src, dst)
+
+    def unlink(self, missing_ok=False):
+        if self.parent == xdg["data"]:
+            raise PermissionError(errno.EROFS, "Read-only file system")
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    moved = move_to_platform_folders(xdg["data"])
+    assert xdg["config"] / "settings.json" in moved
+    assert not list(xdg["config"].glob("*.part"))
+    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    (xdg["data"] / "settings.json").write_text('{"volume": 0.1}')  # the stale copy left behind
+    assert Settings.load(xdg["data"]).volume == 0.3
