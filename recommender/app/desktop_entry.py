@@ -28,6 +28,7 @@ from recommender.core.resource_paths import (
 
 log = logging.getLogger(__name__)
 
+MIMEAPPS_FILE = "mimeapps.list"
 DESKTOP_FILE = f"{APP_ID}.desktop"
 """Named by the AppStream id, as the desktop-entry spec asks (D-Bus-style reverse DNS)."""
 OLD_DESKTOP_FILES = ("tonearm.desktop",)
@@ -132,9 +133,46 @@ def install_desktop(
             _write_atomic(target, source.read_bytes())
         result.files.append(target)
     result.files += _remove_old_entries(home, result)
+    for path in (config_home() / MIMEAPPS_FILE, home / "applications" / MIMEAPPS_FILE):
+        renamed = _rename_associations(path)
+        if renamed:
+            result.notes.append(f"{path}: {renamed} file associations now name {DESKTOP_FILE}")
     if refresh:
         result.notes += _refresh_caches(home)
     return result
+
+
+def config_home() -> Path:
+    """$XDG_CONFIG_HOME, else ~/.config (the spec's default)."""
+    env = os.environ.get("XDG_CONFIG_HOME")
+    return Path(env) if env and os.path.isabs(env) else Path.home() / ".config"
+
+
+def _rename_associations(path: Path) -> int:
+    """Make the defaults and associations a user gave an earlier entry name (mimeapps.list,
+    the MIME applications spec's user file) name the current one, so Tonearm stays the player
+    for those types; every other line is kept as it was. Returns how many values changed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    if not any(name in text for name in OLD_DESKTOP_FILES):
+        return 0
+    changed = 0
+    lines = []
+    for line in text.splitlines(keepends=True):
+        key, sep, value = line.partition("=")
+        if sep and not key.lstrip().startswith(("#", "[")):
+            body = value.rstrip("\r\n")
+            ids = [DESKTOP_FILE if x.strip() in OLD_DESKTOP_FILES else x for x in body.split(";")]
+            kept = [x for i, x in enumerate(ids) if not x or x not in ids[:i]]  # no twice
+            if kept != body.split(";"):
+                changed += 1
+                line = key + sep + ";".join(kept) + value[len(body) :]
+        lines.append(line)
+    if changed:
+        _write_atomic(path, "".join(lines).encode("utf-8"))
+    return changed
 
 
 def _remove_old_entries(home: Path, result: DesktopFiles) -> list[Path]:

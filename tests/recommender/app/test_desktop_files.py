@@ -30,6 +30,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="freedesktop.org
 def xdg_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "share"
     monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # its mimeapps.list
     return home
 
 
@@ -97,6 +98,37 @@ def test_install_replaces_and_uninstall_removes_the_old_tonearm_desktop(xdg_home
     removed = uninstall_desktop(refresh=False)
     assert old in removed.files and not old.exists()
     assert not (xdg_home / "applications" / DESKTOP_FILE).exists()
+
+
+def test_file_associations_given_to_the_old_entry_follow_it(xdg_home: Path, tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    mimeapps = config / "mimeapps.list"
+    mimeapps.write_text(
+        "# chosen in the file manager\n"
+        "[Default Applications]\n"
+        "audio/flac=tonearm.desktop\n"
+        "x-scheme-handler/http=firefox.desktop\n"
+        "[Added Associations]\n"
+        "audio/mpeg=vlc.desktop;tonearm.desktop;\n"
+        "audio/ogg=tonearm.desktop;io.github.tonearm.Tonearm.desktop;\n"
+        "[Removed Associations]\n"
+        "video/mp4=mytonearm.desktop;\n"
+    )
+    _old_entry(xdg_home, ours=True)
+    result = install_desktop(Path("/opt/tonearm/tonearm"), refresh=False)
+    assert mimeapps.read_text() == (
+        "# chosen in the file manager\n"
+        "[Default Applications]\n"
+        "audio/flac=io.github.tonearm.Tonearm.desktop\n"
+        "x-scheme-handler/http=firefox.desktop\n"
+        "[Added Associations]\n"
+        "audio/mpeg=vlc.desktop;io.github.tonearm.Tonearm.desktop;\n"
+        "audio/ogg=io.github.tonearm.Tonearm.desktop;\n"
+        "[Removed Associations]\n"
+        "video/mp4=mytonearm.desktop;\n"
+    )
+    assert any("3 file associations" in note for note in result.notes)
 
 
 def test_an_old_named_entry_someone_else_wrote_stays(xdg_home: Path) -> None:
