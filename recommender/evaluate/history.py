@@ -73,7 +73,12 @@ def dataset_from_listens(listens: list[Listen], embeddings: Path | None = None) 
         item.append(index[key])
         when.append(x.listened_at)
         user.append(users.setdefault(x.user or "", len(users)))
-        skipped = x.seconds_played is not None and is_skip(x.seconds_played, x.duration_s)
+        skipped = (
+            x.skipped
+            if x.skipped is not None
+            # the file says (a Rockbox "S")
+            else (x.seconds_played is not None and is_skip(x.seconds_played, x.duration_s))
+        )
         skip.append(skipped)
         done.append(not skipped and (x.seconds_played is None or x.duration_s is None
                                      or x.seconds_played >= 0.9 * x.duration_s))  # fmt: skip
