@@ -1,9 +1,13 @@
 """Analysis throughput on generated 3-5 minute tracks, split into decode / front end / model.
 
 Run: python benchmarks/bench_analyze.py [--tracks 60] [--runs 3] [--format mix]
-          [--files DIR]   (real music instead: every audio file under DIR, never committed)
+          [--files DIR [--convert]]   (real music instead of generated, never committed)
 Generated files are cached in bench-out/ (ignored by git); `mix` cycles Ogg Vorbis, Opus, MP3
-and FLAC. Prints per-format stage medians from one process (decode, log-mel front end, model:
+and FLAC. With `--files`, the tracks are real 3 to 5 minute files under DIR (for example the
+training cache's `corpus/`), taken in turn from each album folder so that one soundtrack's
+encoder settings do not decide the result; `--convert` re-encodes every second one of them to
+Opus, MP3 or FLAC (cached in bench-out/) so that the real music covers the formats of `mix`.
+Prints per-format stage medians from one process (decode, log-mel front end, model:
 the model's share stays visible whatever model ships), beside the same stages through the plain
 float64 reference front end, then end-to-end tracks/s of `embed_tracks` on all cores (a fresh
 store per run, worker start-up included) beside the floor the one-process stages allow.
@@ -74,11 +78,50 @@ def generate(count: int, fmt: str) -> list[Path]:
     return paths
 
 
-def real_files(folder: Path, count: int) -> list[Path]:
-    found = sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in {".ogg", ".opus", ".mp3", ".flac"}
-    )
-    return found[:count]
+def real_files(folder: Path, count: int, min_s: float = 180, max_s: float = 300) -> list[Path]:
+    """Up to ``count`` audio files of ``min_s`` to ``max_s`` under ``folder``, round robin over
+    their parent folders (albums), in name order within each."""
+    by_album: dict[Path, list[Path]] = {}
+    for p in sorted(folder.rglob("*")):
+        if p.suffix.lower() not in {".ogg", ".opus", ".mp3", ".flac"}:
+            continue
+        try:
+            info = sf.info(str(p))
+        except (sf.LibsndfileError, RuntimeError):
+            continue
+        if min_s <= info.frames / info.samplerate <= max_s:
+            by_album.setdefault(p.parent, []).append(p)
+    queues = list(by_album.values())
+    picked: list[Path] = []
+    while queues and len(picked) < count:
+        picked += [q.pop(0) for q in queues][: count - len(picked)]
+        queues = [q for q in queues if q]
+    return picked
+
+
+def converted(paths: list[Path]) -> list[Path]:
+    """Every second file re-encoded in turn to Opus, MP3 and FLAC (cached), the rest as they are."""
+    out_dir = OUT.parent / "analyze-real"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = []
+    for i, path in enumerate(paths):
+        suffix = ("opus", "mp3", "flac")[(i // 2) % 3] if i % 2 else None
+        if suffix is None:
+            result.append(path)
+            continue
+        target = out_dir / f"{i:03d}-{path.stem}.{suffix}"
+        if not target.exists():
+            audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+            if suffix == "opus" and rate != 48000:  # Opus is always 48 kHz inside
+                audio, rate = soxr.resample(audio, rate, 48000).astype(np.float32), 48000
+            kind, subtype = SUBTYPES.get(suffix, (None, None))
+            with sf.SoundFile(
+                str(target), "w", rate, audio.shape[1], format=kind, subtype=subtype
+            ) as f:
+                for start in range(0, len(audio), 65536):
+                    f.write(audio[start : start + 65536])
+        result.append(target)
+    return result
 
 
 def _reference_excerpts(path: Path) -> np.ndarray:
@@ -153,11 +196,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--format", default="mix", choices=["mix", "ogg", "flac", "mp3", "opus"])
     parser.add_argument("--files", type=Path, help="real music: audio files under this folder")
+    parser.add_argument(
+        "--convert", action="store_true", help="with --files: re-encode half to Opus, MP3, FLAC"
+    )
     parser.add_argument("--workers", type=int, default=cores_given())
     args = parser.parse_args()
     if args.files:
         paths = real_files(args.files, args.tracks)
-        what = f"{len(paths)} real files from {args.files}"
+        albums = len({p.parent for p in paths})
+        if args.convert:
+            paths = converted(paths)
+        minutes = sum(sf.info(str(p)).duration for p in paths) / 60 / max(len(paths), 1)
+        what = (
+            f"{len(paths)} real 3-5 min files ({albums} albums, mean {minutes:.1f} min) "
+            f"from {args.files}{', half re-encoded' if args.convert else ''}"
+        )
     else:
         paths = generate(args.tracks, args.format)
         what = f"{len(paths)} generated {args.format} tracks of 3-5 min"
