@@ -35,6 +35,15 @@ SHRINKAGE = 5.0
 """Similarity of a pair seen together in n sessions is multiplied by n / (n + SHRINKAGE)."""
 NEIGHBOURS_K = 50
 METHODS = ("cosine", "pearson")
+COUNT_CHANNEL = 2.0
+"""Imaginary part given to every play in the one complex product: the product's real part is
+then cosine - 4 x sessions-together, and a cosine lies in [-1, 1], so both come back exact."""
+BLOCK_PAIRS = 1 << 20
+"""Items are scored in blocks of about this many (item, session-mate) pairs: arrays that stay
+in the processor's cache and are reused, instead of gigabyte-sized temporaries."""
+ROUNDING_PER_SESSION = 1e-14
+"""The complex product's rounding, at most about 1e-15 for each session a pair shares: a
+similarity under this times n_ij is what is left of a pair that cancels (a play and a skip)."""
 
 
 @dataclass(frozen=True)
@@ -163,72 +172,98 @@ def build_item_neighbours(
     pearson: s_ij = (N r_i.r_j - Σr_i Σr_j) / sqrt((N |r_i|² - (Σr_i)²)(N |r_j|² - (Σr_j)²))
              over all N sessions (a session that did not play a track scores it 0)
     both then times n_ij / (n_ij + shrinkage), n_ij = sessions holding both.
+
+    The cosines and the counts n_ij come from one sparse product instead of two (the product
+    is most of the cost): each play is (weight / |r_i|) + 2i, so the real part of a pair's sum
+    is cosine - 4 n_ij, and with the cosine in [-1, 1] the integer n_ij is what rounds it.
     """
     if method not in METHODS:
         raise UsageError(f'unknown similarity "{method}": choose {" or ".join(METHODS)}')
     n_sessions, n_items = sessions.shape
-    r = sessions.tocsc().astype(np.float32)
-    binary = r.copy()
-    binary.data = np.ones_like(binary.data)
-    gram = (r.T @ r).tocsr()  # items x items dot products
-    together = (binary.T @ binary).tocsr()  # sessions holding both
-    squares = np.asarray(r.multiply(r).sum(axis=0)).ravel()
-    support = np.diff(r.indptr).astype(np.int32)
-    counts = _counts_at(gram, together)
-    rows = np.repeat(np.arange(n_items, dtype=np.int32), np.diff(gram.indptr))
-    cols = gram.indices
-    dots = gram.data.astype(np.float64)
-    if method == "cosine":
-        norms = np.sqrt(squares.astype(np.float64))
-        denom = norms[rows] * norms[cols]
-        sims = np.divide(dots, denom, out=np.zeros_like(dots), where=denom > 0)
+    r = sessions.tocsc()
+    weights = r.data.astype(np.float64)
+    item_of = np.repeat(np.arange(n_items, dtype=np.int32), np.diff(r.indptr))
+    squares = np.bincount(item_of, weights=weights * weights, minlength=n_items)
+    norms = np.sqrt(squares)
+    inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    unit = sp.csc_matrix(
+        (weights * inverse[item_of] + COUNT_CHANNEL * 1j, r.indices, r.indptr), shape=r.shape
+    )
+    items_by_session = unit.T.tocsr()  # items x sessions
+    sessions_by_item = unit.tocsr()  # sessions x items, the product's right side
+    if method == "pearson":
+        sums = np.bincount(item_of, weights=weights, minlength=n_items)
+        spread = np.maximum(n_sessions * squares - sums**2, 0.0)
+    # An item's pairs number at most the plays of the sessions it is in: the blocks' sizes.
+    plays_in = np.diff(sessions_by_item.indptr).astype(np.float64)
+    work = np.cumsum(sp.csr_matrix(items_by_session, dtype=bool, copy=True) @ plays_in)
+    bounds = np.searchsorted(work, np.arange(BLOCK_PAIRS, work[-1] if n_items else 0, BLOCK_PAIRS))
+    bounds = np.unique(np.concatenate(([0], bounds + 1, [n_items])).clip(0, n_items))
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    scale = COUNT_CHANNEL * COUNT_CHANNEL
+    for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        pairs = items_by_session[start:stop] @ sessions_by_item  # items start..stop x items
+        real = pairs.data.real
+        counts = np.rint(real / -scale)
+        sims = real + scale * counts  # the cosine; float64 until here, the 4 n_ij is large
+        rows = np.repeat(np.arange(stop - start, dtype=np.int32), np.diff(pairs.indptr))
+        cols = pairs.indices
+        if method == "pearson":
+            denom = np.sqrt(spread[rows + start] * spread[cols])
+            cov = n_sessions * sims * norms[rows + start] * norms[cols]
+            cov -= sums[rows + start] * sums[cols]
+            sims = np.divide(cov, denom, out=np.zeros_like(cov), where=denom > 0)
+        sims = sims.astype(np.float32)  # what is kept
+        counts = counts.astype(np.float32)
+        sims *= counts / (counts + np.float32(shrinkage))
+        valid = (rows + start != cols) & (sims > np.float32(ROUNDING_PER_SESSION) * counts)
+        parts.append(_top_k(pairs.indptr, rows, cols, sims, valid, k))
+    if parts:
+        values = np.concatenate([p[0] for p in parts])
+        indices = np.concatenate([p[1] for p in parts])
+        kept = np.concatenate([p[2] for p in parts])
     else:
-        sums = np.asarray(r.sum(axis=0)).ravel().astype(np.float64)
-        spread = n_sessions * squares.astype(np.float64) - sums**2
-        spread = np.maximum(spread, 0.0)
-        denom = np.sqrt(spread[rows] * spread[cols])
-        cov = n_sessions * dots - sums[rows] * sums[cols]
-        sims = np.divide(cov, denom, out=np.zeros_like(dots), where=denom > 0)
-    sims *= counts / (counts + shrinkage)
-    keep = (rows != cols) & (sims > 0)
-    return ItemNeighbours(_top_k(rows[keep], cols[keep], sims[keep], n_items, k), method, support)
-
-
-def _counts_at(gram: sp.csr_matrix, together: sp.csr_matrix) -> np.ndarray:
-    """The co-occurrence count at each of gram's stored entries, in gram's order.
-
-    Both products come from the same sparsity pattern, so scipy lays their rows out alike and
-    the counts line up as they are. Only where a dot product cancels to zero (a play and a skip)
-    does scipy drop it from gram; then look the counts up by sorted (row, col) keys."""
-    if np.array_equal(gram.indptr, together.indptr) and np.array_equal(
-        gram.indices, together.indices
-    ):
-        return together.data.astype(np.float64)
-    gram.sort_indices()
-    together.sort_indices()
-    n_items = gram.shape[1]
-    t_rows = np.repeat(np.arange(gram.shape[0], dtype=np.int64), np.diff(together.indptr))
-    g_rows = np.repeat(np.arange(gram.shape[0], dtype=np.int64), np.diff(gram.indptr))
-    t_keys = t_rows * n_items + together.indices
-    g_keys = g_rows * n_items + gram.indices
-    return together.data[np.searchsorted(t_keys, g_keys)].astype(np.float64)
+        values, indices, kept = np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(0, int)
+    indptr = np.concatenate(([0], np.cumsum(kept)))
+    matrix = sp.csr_matrix((values, indices, indptr), shape=(n_items, n_items))
+    return ItemNeighbours(matrix, method, np.diff(r.indptr).astype(np.int32))
 
 
 def _top_k(
-    rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, n_items: int, k: int
-) -> sp.csr_matrix:
-    """The `k` largest entries of each row, as CSR sorted best first within a row.
+    indptr: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    sims: np.ndarray,
+    valid: np.ndarray,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, columns, count per row) of the `k` largest valid entries of each row of a CSR
+    layout (`rows` repeats each row's number over its entries), in the layout's order.
 
-    One sort on a composite int64 key (row in the high 32 bits, the similarity's float32 bits
-    inverted in the low 32: positive floats order like their bit patterns) instead of a
-    two-key lexsort, 8 times faster; ties keep the input order."""
-    values = sims.astype(np.float32)
-    key = (rows.astype(np.int64) << 32) | (~values.view(np.uint32)).astype(np.int64)
-    order = np.argsort(key, kind="stable")
-    rows, cols, values = rows[order], cols[order], values[order]
-    starts = np.searchsorted(rows, np.arange(n_items))
-    rank = np.arange(len(rows)) - starts[rows]
-    keep = rank < k
-    rows, cols, values = rows[keep], cols[keep], values[keep]
-    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_items))))
-    return sp.csr_matrix((values, cols, indptr), shape=(n_items, n_items))
+    Each entry gets one int64 key, the row in the high 32 bits and the similarity's float32 bits
+    inverted in the low 32 (positive floats order like their bit patterns), so one plain sort
+    of the keys of the rows with more than `k` entries gives each such row's k-th best key; the
+    entries are then kept in place by comparing with it (ties: the first in input order)."""
+    n_rows = len(indptr) - 1
+    values = sims.astype(np.float32, copy=False)
+    valid_before = np.concatenate(([0], np.cumsum(valid)))
+    lengths = valid_before[indptr[1:]] - valid_before[indptr[:-1]]
+    keep = valid.copy()
+    long = np.flatnonzero(lengths > k)
+    if len(long):
+        key = np.repeat(np.arange(n_rows, dtype=np.int64) << 32, np.diff(indptr))
+        key |= np.where(valid, ~values.view(np.uint32), np.uint32(0xFFFFFFFF))  # invalid last
+        in_long = (lengths > k)[rows]
+        ranked = np.sort(key[in_long], kind="stable")
+        starts = np.concatenate(([0], np.cumsum(np.diff(indptr)[long])[:-1]))
+        kth = ranked[starts + k - 1]
+        threshold = (np.arange(n_rows, dtype=np.int64) << 32) | 0xFFFFFFFF  # short rows: all
+        threshold[long] = kth
+        keep &= key < threshold[rows]
+        needed = np.zeros(n_rows, dtype=np.int64)
+        needed[long] = k - (np.searchsorted(ranked, kth) - starts)
+        ties = np.flatnonzero(in_long & (key == threshold[rows]))
+        tie_rows = rows[ties]
+        tie_rank = np.arange(len(ties)) - np.searchsorted(tie_rows, tie_rows)
+        keep[ties[tie_rank < needed[tie_rows]]] = True
+    return values[keep], cols[keep], np.minimum(lengths, k)

@@ -98,3 +98,54 @@ def test_top_k_equals_a_dense_brute_force_with_skips_cancelling_pairs():
         assert list(cols) == want
         np.testing.assert_allclose(vals, sims[item, want], rtol=1e-5)
     assert 1 not in got.neighbours(0)[0]
+
+
+def _dense_sessions(seed: int, n_sessions: int = 300, n_items: int = 60):
+    """Random sessions x items weights, plays and skips, about 15 % filled."""
+    rng = np.random.default_rng(seed)
+    dense = rng.normal(size=(n_sessions, n_items)) * (rng.random((n_sessions, n_items)) < 0.15)
+    return dense.astype(np.float32).astype(np.float64)
+
+
+def test_pearson_top_k_equals_a_dense_brute_force():
+    import scipy.sparse as sp
+
+    from recommender.discovery.item_cf import SHRINKAGE
+
+    r = _dense_sessions(4)
+    n = r.shape[0]
+    got = build_item_neighbours(sp.csr_matrix(r.astype(np.float32)), method="pearson", k=7)
+    sums, squares = r.sum(axis=0), (r * r).sum(axis=0)
+    spread = n * squares - sums**2
+    cov = n * (r.T @ r) - np.outer(sums, sums)
+    together = (r != 0).T.astype(float) @ (r != 0).astype(float)
+    sims = cov / np.sqrt(np.outer(spread, spread)) * together / (together + SHRINKAGE)
+    np.fill_diagonal(sims, 0)
+    for item in range(r.shape[1]):
+        want = [j for j in np.argsort(-sims[item], kind="stable")[:7] if sims[item, j] > 1e-9]
+        cols, vals = got.neighbours(item)
+        assert list(cols) == want
+        np.testing.assert_allclose(vals, sims[item, want], rtol=1e-5)
+
+
+def test_neighbours_do_not_depend_on_how_items_are_cut_into_blocks(monkeypatch):
+    import scipy.sparse as sp
+
+    from recommender.discovery import item_cf
+
+    sessions = sp.csr_matrix(_dense_sessions(5, n_items=200).astype(np.float32))
+    whole = build_item_neighbours(sessions, k=10)
+    monkeypatch.setattr(item_cf, "BLOCK_PAIRS", 50)  # dozens of blocks
+    cut = build_item_neighbours(sessions, k=10)
+    assert (whole.matrix != cut.matrix).nnz == 0
+    assert whole.matrix.nnz == cut.matrix.nnz > 0
+
+
+def test_equal_similarities_at_the_cut_keep_exactly_k():
+    sessions = [list(range(12))] * 4  # every pair alike: eleven neighbours tie for k = 4
+    nb = build_item_neighbours(session_matrix(_plays(sessions), 12), k=4)
+    assert np.diff(nb.matrix.indptr).tolist() == [4] * 12
+    for item in range(12):
+        cols, vals = nb.neighbours(item)
+        assert item not in cols and len(set(cols.tolist())) == 4
+        np.testing.assert_allclose(vals, vals[0])
