@@ -296,6 +296,7 @@ class SoundMapView(QWidget):
         self.colour_by.addItem("Colour by genre", "genre")
         self.colour_by.currentIndexChanged.connect(lambda _i: self._apply_colours())
         self.status = QLabel()
+        self.status.setWordWrap(True)  # a long line would widen the whole window
         head = QHBoxLayout()
         head.addWidget(self.status, 1)
         head.addWidget(self.colour_by)
@@ -312,6 +313,7 @@ class SoundMapView(QWidget):
         self.pages.addWidget(self.canvas)
 
         self.selection_label = QLabel()
+        self.selection_label.setWordWrap(True)
         play = QPushButton("Play")
         play.clicked.connect(self.play_selection)
         radio = QPushButton("Start radio")

@@ -204,6 +204,7 @@ class HistoryView(QWidget):
         self.period.setCurrentIndex([d for _, d in PERIODS].index(DEFAULT_DAYS))
         self.period.currentIndexChanged.connect(lambda _i: self.refresh())
         self.summary = QLabel()
+        self.summary.setWordWrap(True)  # the history pane may be narrow beside its splitter
         self.chart = PlaysChart()
         self.artists = _tree(["Artist", "Plays"])
         _stretch(self.artists, 0)

@@ -25,7 +25,7 @@ from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QHBoxLayout,
+    QGridLayout,
     QInputDialog,
     QLabel,
     QListView,
@@ -219,9 +219,12 @@ class PlaylistsView(QWidget):
         smart.clicked.connect(lambda: self.new_smart_playlist())
         import_button = QPushButton("Import…")
         import_button.clicked.connect(lambda: self.import_file())
-        buttons = QHBoxLayout()
-        for b in (new, smart, import_button):
-            buttons.addWidget(b)
+        # Two rows of buttons: in one row they made the tab (and so the window) at least
+        # 707 px wide, and opening a side panel then widened the window.
+        buttons = QGridLayout()
+        buttons.addWidget(new, 0, 0)
+        buttons.addWidget(smart, 0, 1)
+        buttons.addWidget(import_button, 1, 0)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(4, 4, 4, 4)
@@ -268,11 +271,13 @@ class PlaylistsView(QWidget):
         self.export_button.clicked.connect(lambda: self.export_current())
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(lambda: self.delete_current())
-        actions = QHBoxLayout()
-        for b in (self.play_button, self.rename_button, self.edit_button, self.export_button):
-            actions.addWidget(b)
-        actions.addStretch(1)
-        actions.addWidget(self.delete_button)
+        actions = QGridLayout()
+        actions.addWidget(self.play_button, 0, 0)
+        actions.addWidget(self.rename_button, 0, 1)
+        actions.addWidget(self.edit_button, 0, 2)
+        actions.addWidget(self.export_button, 1, 0)
+        actions.addWidget(self.delete_button, 1, 2)
+        actions.setColumnStretch(3, 1)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 4, 4, 4)

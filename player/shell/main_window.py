@@ -71,6 +71,9 @@ WORKER_THREADS = 4
 SHUTDOWN_JOBS_WAIT_MS = 3000
 """How long quitting waits for running jobs (cover loads, a cancelled scan) to end."""
 """Jobs mostly wait on the disk or on worker processes; a long scan must not hold up covers."""
+BROWSER_MIN_WIDTH_PX = 140
+"""Artist names stay readable however the splitter is dragged (it once fell to 55 px)."""
+SIDE_MIN_WIDTH_PX = 240
 
 
 class MainWindow(QMainWindow):
@@ -204,16 +207,27 @@ class MainWindow(QMainWindow):
         # The centre holds one tab per view (Library first); features add theirs with add_view.
         centre = QTabWidget()
         centre.setDocumentMode(True)
+        # Scroll buttons would scroll the tabs to the current one, moving them under the
+        # pointer (a click meant for History landed on Playlists); all tabs stay in view.
+        centre.tabBar().setUsesScrollButtons(False)
         centre.addTab(library_page, "Library")
         self.views = centre
 
         self.browser = BrowserPanel()
         self.queue_model = QueueModel(self.order, self)
         self.queue_panel = QueuePanel(self.queue_model)
+        # Side panels (More like this) open below the queue in its column, so opening one
+        # never widens the window nor squeezes the browser; closing it gives the queue back.
+        self.side_column = QSplitter(Qt.Orientation.Vertical)
+        self.side_column.setChildrenCollapsible(False)
+        self.side_column.addWidget(self.queue_panel)
+        self.browser.setMinimumWidth(BROWSER_MIN_WIDTH_PX)
+        self.side_column.setMinimumWidth(SIDE_MIN_WIDTH_PX)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.browser)
         self.splitter.addWidget(centre)
-        self.splitter.addWidget(self.queue_panel)
+        self.splitter.addWidget(self.side_column)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([220, 760, 300])
 
@@ -629,8 +643,9 @@ class MainWindow(QMainWindow):
             self.views.setCurrentIndex(index)
 
     def add_side_panel(self, widget: QWidget) -> None:
-        """A panel after the queue in the main splitter (e.g. "More like this"), hidden at first."""
-        self.splitter.addWidget(widget)
+        """A panel below the queue (e.g. "More like this"), hidden at first; it shows and hides
+        itself, sharing the queue's column so the window keeps its width."""
+        self.side_column.addWidget(widget)
         widget.hide()
 
     def track_actions(self) -> TrackActions:
@@ -860,6 +875,13 @@ class MainWindow(QMainWindow):
         splitter = state.value("window/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
+        self._stretch_title()
+
+    def _stretch_title(self) -> None:
+        """The Title column takes the width the others leave, so the columns fill the table
+        at any window width (a restored header state brings back the saved modes)."""
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(COLUMN_KEYS.index("title"), QHeaderView.ResizeMode.Stretch)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

@@ -1,0 +1,133 @@
+"""The window keeps its shape: every view at three window sizes, both themes, side panels
+opened and closed; the window size stays the user's and no label is cut off."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QLabel
+
+from player.settings.theme import apply_theme
+from tests.player.discovery_library import make_discovery_library
+
+WINDOW_SIZES = ((1024, 700), (1280, 800), (1920, 1080))
+
+
+@pytest.fixture
+def themed(request):
+    apply_theme(request.param)
+    yield request.param
+    apply_theme("system")
+
+
+def open_window(qtbot, data_dir, store, size):
+    from player.discovery.for_you_view import install_for_you
+    from player.discovery.mixes_view import install_mixes
+    from player.discovery.sound_map import install_sound_map
+    from player.discovery.track_discovery import install_track_discovery
+    from player.history.history_view import install_history
+    from player.playback.null_backend import null_player_and_output
+    from player.playlists.playlists_view import install_playlists
+    from player.shell.main_window import MainWindow
+    from recommender.core.settings import Settings
+
+    make_discovery_library(store, 120)
+    window = MainWindow(data_dir, Settings.load(data_dir), store,
+                        media_backend=null_player_and_output)  # fmt: skip
+    qtbot.addWidget(window)
+    ctx = window.context
+    for install in (install_for_you, install_mixes, install_playlists, install_history,
+                    install_sound_map):  # fmt: skip
+        install(ctx)
+    discovery = install_track_discovery(ctx)
+    window.resize(*size)
+    with qtbot.waitSignal(window.libraryLoaded, timeout=10_000):
+        window.show()
+        window.start(first_run_dialog=False, startup_scan=False)
+    qtbot.waitExposed(window)
+    return window, discovery
+
+
+def cut_labels(window) -> list[str]:
+    """Visible labels whose text needs more room than they were given."""
+    cut = []
+    for label in window.findChildren(QLabel):
+        if not label.isVisibleTo(window) or not label.text() or label.pixmap().width():
+            continue
+        if _inside_scroll_area(label):
+            continue  # a scroll area may hold more than it shows
+        rect = label.contentsRect()
+        if label.wordWrap() or label.textFormat() == Qt.TextFormat.RichText:
+            if label.heightForWidth(rect.width()) > rect.height() + 1:
+                cut.append(f"{label.text()!r}: needs {label.heightForWidth(rect.width())} px "
+                           f"high, has {rect.height()}")  # fmt: skip
+            continue
+        lines = label.text().split("\n")
+        needed = max(label.fontMetrics().horizontalAdvance(line) for line in lines)
+        if needed > rect.width() + 1:
+            cut.append(f"{label.text()!r}: needs {needed} px wide, has {rect.width()}")
+        if label.minimumSizeHint().height() > label.height() + 1:
+            cut.append(f"{label.text()!r}: needs {label.minimumSizeHint().height()} px high, "
+                       f"has {label.height()}")  # fmt: skip
+    return cut
+
+
+def _inside_scroll_area(widget) -> bool:
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QAbstractScrollArea):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+@pytest.mark.parametrize("themed", ["light", "dark"], indirect=True)
+@pytest.mark.parametrize("size", WINDOW_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_views_and_side_panels_keep_the_window_size(qtbot, data_dir, store, size, themed):
+    window, discovery = open_window(qtbot, data_dir, store, size)
+    panel = discovery.similar_panel
+    tabs = window.views.tabBar()
+    tab_places = [tabs.mapTo(window, tabs.tabRect(i).topLeft()) for i in range(tabs.count())]
+    browser_width = window.browser.width()
+    for i in range(window.views.count()):
+        window.views.setCurrentIndex(i)
+        QApplication.processEvents()
+        name = window.views.tabText(i)
+        assert (window.width(), window.height()) == size, name
+        assert [tabs.mapTo(window, tabs.tabRect(t).topLeft()) for t in range(tabs.count())] == (
+            tab_places
+        ), f"the tabs moved when {name} was chosen"
+        assert tabs.tabRect(tabs.count() - 1).right() <= tabs.width(), "a tab is out of view"
+        with qtbot.waitSignal(panel.shown, timeout=10_000):
+            panel.show_for(window.model.track_id(0))
+        QApplication.processEvents()
+        assert panel.isVisible()
+        assert (window.width(), window.height()) == size, f"More like this over {name}"
+        assert window.browser.width() == browser_width, (
+            f"More like this over {name} squeezed the browser"
+        )
+        assert not cut_labels(window), f"{name} with More like this: {cut_labels(window)}"
+        panel.hide()
+        QApplication.processEvents()
+        assert (window.width(), window.height()) == size
+        assert not cut_labels(window), f"{name}: {cut_labels(window)}"
+    window.shutdown()
+    assert window.view_state.value("window/geometry") is not None
+    restored_size = window.saveGeometry()
+    assert restored_size == window.view_state.value("window/geometry")
+
+
+def test_library_columns_fill_a_wide_window_and_plays_stay_in_view(qtbot, data_dir, store):
+    from player.library.table_model import COLUMN_KEYS
+
+    window, _discovery = open_window(qtbot, data_dir, store, (1920, 1080))
+    header = window.table.horizontalHeader()
+    viewport = window.table.viewport().width()
+    assert abs(header.length() - viewport) <= 2, "the columns leave a gap"
+    window.resize(1280, 800)
+    QApplication.processEvents()
+    plays = COLUMN_KEYS.index("plays")
+    right = header.sectionViewportPosition(plays) + header.sectionSize(plays)
+    assert right <= window.table.viewport().width()
+    assert not window.table.horizontalScrollBar().isVisible()
+    window.shutdown()
