@@ -1,15 +1,18 @@
 """The CF model build in-process (scipy) against Apache Spark (local mode), on growing listens.
 
-    nice -n 10 python benchmarks/bench_spark_build.py [--sizes 1e6 3e6 10e6] [--cap-gib 6]
+    nice -n 10 python benchmarks/bench_spark_build.py [--sizes 1e6 2e6 4e6] [--cap-gib 2]
+        [--spark-heap 1g] [--limit-s 1800]
 
 SYNTHETIC listens, written once per size as Parquet (the format ListenBrainz publishes for
 Spark): item popularity follows a power law (Zipf exponent 1.0), listener activity too, about
 40 listens and 25 distinct items per listener, 1 item per 20 listens. Each build runs in its own
-process group, bounded in time (--limit-s) and in memory: the whole tree's RSS (for Spark: the
-driver's Python, its JVM and the Python workers; proportional set size, so pages the forked
-workers share count once) is sampled every 0.5 s and the build is killed
-past --cap-gib, which is what "does not fit" means here. One run per size and engine (each is
-minutes long); the in-process build is the baseline in the same run.
+process group, bounded in time (--limit-s) and in memory: the whole tree's memory (for Spark:
+the driver's Python, its JVM and the Python workers; proportional set size, so pages the forked
+workers share count once) is sampled every 0.5 s and the build is killed past --cap-gib, which is
+what "does not fit" means here. Both engines get the same cap; Spark's JVM heap (--spark-heap, the
+driver's, which in local mode is the executor too) must leave room in it for the JVM's own
+overhead and the Python processes. One run per size and engine (each is minutes long); the
+in-process build is the baseline in the same run.
 """
 
 from __future__ import annotations
@@ -67,14 +70,14 @@ def write_listens(folder: Path, n: int, seed: int = 0) -> None:
         pq.write_table(table, folder / f"{part:05d}.parquet")
 
 
-def run_build(engine: str, data: Path, out: Path, spill: Path) -> None:
+def run_build(engine: str, data: Path, out: Path, spill: Path, heap: str) -> None:
     """The child: one build, timed from inside (Spark's start-up included)."""
     started = time.perf_counter()
     if engine == "spark":
         from recommender.server.spark_build import build_model_spark
 
         model = build_model_spark(
-            [str(data)], driver_memory="2g", local_dir=str(spill), master="local[2]"
+            [str(data)], driver_memory=heap, local_dir=str(spill), master="local[2]"
         )
     else:
         from recommender.server.model import build_model_from_files
@@ -85,35 +88,43 @@ def run_build(engine: str, data: Path, out: Path, spill: Path) -> None:
     print(json.dumps({"seconds": elapsed, "items": model.size, "users": model.users}))
 
 
-def _tree_rss(pid: int) -> int:
-    import psutil
+def _tree_pss(pid: int) -> int:
+    """Bytes of the proportional set size of `pid` and all its descendants, from /proc (Linux).
 
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for proc in procs:
-        # PSS: Spark's forked Python workers share pages, which RSS would count twice
-        with contextlib.suppress(psutil.Error):
-            total += proc.memory_full_info().pss
+    PSS, not RSS: Spark's forked Python workers share pages, which RSS would count twice."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # the command name may hold spaces and parentheses: the ppid follows the last ")"
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(parents.get(current, []))
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
     return total
 
 
-def measure(engine: str, data: Path, limit_s: float, cap_bytes: int) -> dict[str, object]:
+def measure(
+    engine: str, data: Path, limit_s: float, cap_bytes: int, heap: str
+) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="tonearm-bench-") as tmp:
         out = Path(tmp) / "model.npz"
         spill = Path(tmp) / "spill"
         spill.mkdir()
-        cmd = [sys.executable, __file__, "--child", engine, str(data), str(out), str(spill)]
+        cmd = [sys.executable, __file__, "--child", engine, str(data), str(out), str(spill), heap]
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True
         )
         peak, verdict, started = 0, "ok", time.monotonic()
         while proc.poll() is None:
-            peak = max(peak, _tree_rss(proc.pid))
+            peak = max(peak, _tree_pss(proc.pid))
             if peak > cap_bytes:
                 verdict = f"out of memory (> {cap_bytes / 2**30:.0f} GiB)"
             elif time.monotonic() - started > limit_s:
@@ -138,18 +149,22 @@ def measure(engine: str, data: Path, limit_s: float, cap_bytes: int) -> dict[str
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=float, nargs="+", default=[1e6, 3e6, 10e6])
+    parser.add_argument("--sizes", type=float, nargs="+", default=[1e6, 2e6, 4e6])
     parser.add_argument("--engines", nargs="+", default=["local", "spark"])
-    parser.add_argument("--cap-gib", type=float, default=6.0)
-    parser.add_argument("--limit-s", type=float, default=1200.0)
+    parser.add_argument("--cap-gib", type=float, default=2.0)
+    parser.add_argument("--spark-heap", default="1g", help="Spark's driver (and executor) heap")
+    parser.add_argument("--limit-s", type=float, default=1800.0)
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "tonearm-bench")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        engine, data, out, spill = args.child
-        run_build(engine, Path(data), Path(out), Path(spill))
+        engine, data, out, spill, heap = args.child
+        run_build(engine, Path(data), Path(out), Path(spill), heap)
         return 0
-    print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; SYNTHETIC listens")
+    print(
+        f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; SYNTHETIC listens; "
+        f"cap {args.cap_gib:g} GiB for each build; Spark local[2], heap {args.spark_heap}"
+    )
     print("| listens | engine | build s | peak memory GiB | outcome |")
     print("| ---: | --- | ---: | ---: | --- |", flush=True)
     for size in args.sizes:
@@ -158,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         if not folder.exists():
             write_listens(folder, n)
         for engine in args.engines:
-            row = measure(engine, folder, args.limit_s, int(args.cap_gib * 2**30))
+            cap = int(args.cap_gib * 2**30)
+            row = measure(engine, folder, args.limit_s, cap, args.spark_heap)
             seconds = f"{row['seconds']:.1f}" if row["seconds"] else f">{row['wall_s']:.0f}"
             print(
                 f"| {n:,} | {engine} | {seconds} | {row['peak_gib']:.2f} | {row['verdict']} "

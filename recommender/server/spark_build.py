@@ -358,7 +358,12 @@ def compute_parts(
 
 
 def _arrow(spark, path: str):
-    """A staged Parquet folder as a pyarrow Table (read by Spark: any file system it knows)."""
+    """A staged Parquet folder as a pyarrow Table: by Spark (any file system it knows), or by
+    pyarrow from a local folder when `spark` is None (the session already stopped)."""
+    if spark is None:
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path)
     return spark.read.parquet(path).toArrow()
 
 
@@ -414,6 +419,10 @@ def build_model_spark(
             )
             if stats["listens"] == 0:
                 raise UsageError("the listens have no usable listens (each needs artist and title)")
+            if own and "://" not in where:
+                # the driver holds the JVM's heap or the finished model, never both at once
+                spark.stop()
+                own, spark = False, None
             return assemble_model(parts_from_staging(spark, where, stats))
     finally:
         if own:
