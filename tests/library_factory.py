@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -99,3 +100,15 @@ def insert_file(store: Store, path: str | os.PathLike[str], **fields: object) ->
     with store.transaction() as conn:
         cur = conn.execute(f"INSERT INTO tracks({keys}) VALUES ({marks})", list(values.values()))
     return int(cur.lastrowid or 0)
+
+
+def damage_middle_pages(path: Path) -> None:
+    """Overwrite every third page of the second half: the schema (at the start) reads, so the
+    database opens, and queries meet the damage."""
+    page = 4096
+    size = path.stat().st_size
+    assert size > 8 * page, "the library must span enough pages to damage its middle"
+    with open(path, "r+b") as fh:
+        for number in range(size // page // 2, size // page, 3):
+            fh.seek(number * page)
+            fh.write(bytes(range(256)) * (page // 256))

@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from player.widgets.transport_icons import transport_icon
+from recommender.core.errors import TonearmError
 from recommender.library.tracks import Track
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class TrayIcon(QObject):
         self.ctx.settings.notify_track_change = on
         try:
             self.ctx.settings.save(self.ctx.data_dir)
-        except OSError as exc:
+        except TonearmError as exc:
             self.ctx.show_message(f"Could not save settings: {exc}")
 
     def _track_changed(self, track: Track | None) -> None:

@@ -850,7 +850,7 @@ class MainWindow(QMainWindow):
     def _save_settings(self) -> None:
         try:
             self.settings.save(self.data_dir)
-        except OSError as exc:
+        except TonearmError as exc:  # a read-only folder, a full disk: the old file is kept
             self.show_message(f"Could not save settings: {exc}")
 
     def _restore_view_state(self) -> None:

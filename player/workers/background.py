@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import sqlite3
 import threading
 import time
 import traceback
@@ -24,7 +25,7 @@ from PySide6.QtGui import QImage
 
 from recommender.core.errors import TonearmError
 from recommender.core.progress import Progress
-from recommender.library.store import Store, open_store
+from recommender.library.store import DB_FILE, Store, open_store, store_error
 
 log = logging.getLogger(__name__)
 COVER_SIZE_PX = 512
@@ -82,6 +83,10 @@ class Job:
                 result = self.fn(self)
         except TonearmError as exc:
             self._emit(self.signals.failed, str(exc))
+        except sqlite3.Error as exc:  # met outside a transaction, e.g. a damaged page in a query
+            path = store.path if store is not None else Path(self.data_dir or ".") / DB_FILE
+            read_only = store.read_only if store is not None else None
+            self._emit(self.signals.failed, str(store_error(exc, path, read_only)))
         except Exception as exc:  # a worker must never take the app down; say what happened
             log.error("background job failed:\n%s", traceback.format_exc())
             self._emit(self.signals.failed, f"{type(exc).__name__}: {exc}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -91,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TonearmError as exc:
         print(f"tonearm: {exc}", file=sys.stderr)
         return exc.exit_code
+    except sqlite3.Error as exc:  # outside a transaction: a damaged page met by a query
+        error = ctx.database_error(exc)
+        print(f"tonearm: {error}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         print("tonearm: interrupted; work done so far is saved", file=sys.stderr)
         return 130

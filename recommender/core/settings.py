@@ -73,19 +73,29 @@ class Settings:
         return settings
 
     def save(self, data_dir: Path) -> None:
-        """Write atomically (temp file + rename) so a crash never truncates the settings."""
+        """Write atomically (temp file, fsync, rename) so a crash or a full disk never truncates
+        the settings; a write that fails raises TonearmError and leaves the old file as it was."""
         folder = config_dir(data_dir)
-        folder.mkdir(parents=True, exist_ok=True)
         payload = asdict(self)
         extra = payload.pop("extra")
         payload = {**extra, **payload}
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=folder)
+        text = json.dumps(payload, indent=2, sort_keys=True)
+        tmp: str | None = None
         try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=folder)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, indent=2, sort_keys=True)
+                fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, folder / SETTINGS_FILE)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            tmp = None
+        except OSError as exc:
+            raise TonearmError(
+                f"cannot save the settings in {folder}: {exc.strerror or exc}; the settings "
+                "file was not changed"
+            ) from exc
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
