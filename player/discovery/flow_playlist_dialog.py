@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from player.widgets.formatting import format_duration
+from player.widgets.formatting import count_of, format_duration
 from player.workers.taste_worker import TasteWorker
 from recommender.core.errors import TonearmError
 from recommender.discovery.flow import artist_cap, generate_playlist
@@ -35,6 +35,10 @@ DEFAULT_LENGTH = 25
 MAX_LENGTH = 200
 PREVIEW_DELAY_MS = 250
 MODE_LABELS = {"flow": "Flow around the seeds", "path": "Path from the first seed to the last"}
+ONE_SEED_ORDER_NOTE = (
+    "One track flows around itself; select two or more tracks (Ctrl+click) for a path "
+    "from the first to the last."
+)
 
 
 def flow_tracks(store, worker: TasteWorker, seeds: list[int], length: int, mode: str) -> list:
@@ -77,6 +81,14 @@ class FlowPlaylistDialog(QDialog):
         form.addRow("Name:", self.name)
         form.addRow("Length:", self.length)
         form.addRow("Order:", self.mode)
+        self.mode_note = QLabel(ONE_SEED_ORDER_NOTE)
+        self.mode_note.setWordWrap(True)
+        self.mode_note.setEnabled(False)  # the palette's quiet grey: a note, not a control
+        if len(self.seeds) < 2:
+            self.mode.setToolTip(ONE_SEED_ORDER_NOTE)
+            form.addRow("", self.mode_note)
+        else:
+            self.mode_note.hide()
         self.summary = QLabel("Preparing the preview…")
         self.preview_list = QListWidget()
         self.preview_list.setAlternatingRowColors(True)
@@ -126,7 +138,7 @@ class FlowPlaylistDialog(QDialog):
             mark = "  ★" if t.id in seeds else ""
             self.preview_list.addItem(f"{i:2d}. {t.artist or '?'} – {t.display_title}{mark}")
         total = sum(t.duration or 0 for t in tracks)
-        text = f"{len(tracks)} tracks, {format_duration(total)} (★ your seed)"
+        text = f"{count_of(len(tracks), 'track')}, {format_duration(total)} (★ your seed)"
         if len(tracks) < self.length.value():
             text += (
                 f"; fewer than asked: at most {artist_cap(self.length.value())} tracks by one "

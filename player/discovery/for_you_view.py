@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -57,8 +57,21 @@ def source_badge(source: str) -> str:
     return f'<span style="color:white; background:{colour};">&nbsp;{name}&nbsp;</span>'
 
 
+ROW_SLACK_PX = 4
+"""Room for the descenders of the small reasons font under a rich-text title."""
+
+
 class RecommendationRow(QWidget):
     """One suggestion: title and artist, its reasons, and what can be done with it."""
+
+    def row_size_hint(self) -> QSize:
+        """The list item's size: the layout's hint measured after polishing, never lower than
+        the two text lines need (the reasons line was cut off at the bottom)."""
+        self.ensurePolished()
+        for child in self.findChildren(QWidget):
+            child.ensurePolished()
+        hint = self.sizeHint()
+        return QSize(hint.width(), max(hint.height(), _row_text_height(self)))
 
     playClicked = Signal(object)
     queueClicked = Signal(object)
@@ -110,6 +123,14 @@ class RecommendationRow(QWidget):
                 button.clicked.connect(lambda _c=False, s=signal: s.emit(self.rec))
                 layout.addWidget(button)
                 self.buttons[key] = button
+
+
+def _row_text_height(row: RecommendationRow) -> int:
+    """Both text lines at their own fonts, with the margins and spacing of the row's layout."""
+    lines = (
+        row.title_label.fontMetrics().lineSpacing() + row.reasons_label.fontMetrics().lineSpacing()
+    )
+    return lines + 1 + 2 * 3 + ROW_SLACK_PX
 
 
 def _esc(text: str) -> str:
@@ -230,7 +251,7 @@ class ForYouView(QWidget):
         row.dismissClicked.connect(self.dismiss)
         item = QListWidgetItem()
         item.setData(Qt.ItemDataRole.UserRole, rec)
-        item.setSizeHint(row.sizeHint())
+        item.setSizeHint(row.row_size_hint())
         if not rec.playable:
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsSelectable)
         self.list.addItem(item)

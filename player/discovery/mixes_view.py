@@ -8,17 +8,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from player.widgets.formatting import count_of
 from player.widgets.headings import VIEW_TITLE_SCALE, heading_label
 from player.workers.taste_worker import TasteWorker
 from recommender.discovery.library_mixes import MixTile, library_mixes
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 PLAY_CONTEXT = "mix"
 COLUMNS = 3
 TILE_HEIGHT_PX = 120
+NAME_LINES = 2
 
 
 def tile_colour(index: int) -> QColor:
@@ -45,20 +48,19 @@ class MixTileButton(QPushButton):
         colour = tile_colour(index)
         self.setMinimumHeight(TILE_HEIGHT_PX)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(f"Play “{mix.name}” ({len(mix.track_ids)} tracks)")
+        self.setToolTip(f"Play “{mix.name}” ({count_of(len(mix.track_ids), 'track')})")
         self.setStyleSheet(
             f"QPushButton {{ background: {colour.name()}; border: none; border-radius: 8px; }}"
             f"QPushButton:hover {{ background: {colour.lighter(115).name()}; }}"
         )
         self.name_label = QLabel(mix.name)
-        self.name_label.setWordWrap(True)
         font = QFont(self.name_label.font())
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.name_label.setFont(font)
         artists = ", ".join(mix.top_artists) or "various artists"
-        self.detail_label = QLabel(f"{mix.size:,} tracks · {artists}")
-        self.detail_label.setWordWrap(True)
+        self._detail = f"{count_of(mix.size, 'track')} · {artists}"
+        self.detail_label = QLabel(self._detail)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.addWidget(self.name_label)
@@ -67,6 +69,35 @@ class MixTileButton(QPushButton):
         for label in (self.name_label, self.detail_label):
             label.setStyleSheet("color: white; background: transparent;")
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            # elided to the tile's width (resizeEvent): the text never widens the grid
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def resizeEvent(self, event) -> None:
+        """Elide to the tile's width: a long name keeps two whole lines and ends in "…" (it
+        used to wrap past the fixed height, cut at the top and bottom); the tooltip has it all."""
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        width = max(10, self.width() - margins.left() - margins.right())
+        name = elide_lines(self.mix.name, self.name_label.fontMetrics(), width, NAME_LINES)
+        self.name_label.setText(name)
+        detail = elide_lines(self._detail, self.detail_label.fontMetrics(), width, 1)
+        self.detail_label.setText(detail)
+
+
+def elide_lines(text: str, metrics: QFontMetrics, width: int, lines: int) -> str:
+    """`text` wrapped at word boundaries into at most `lines` lines of `width` px, the last
+    elided with "…" when the text does not fit."""
+    words, out = text.split(), []
+    while words and len(out) < lines - 1:
+        line = words.pop(0)
+        while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:
+            line += " " + words.pop(0)
+        if metrics.horizontalAdvance(line) > width:  # one word longer than the line
+            line = metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+        out.append(line)
+    if words:
+        out.append(metrics.elidedText(" ".join(words), Qt.TextElideMode.ElideRight, width))
+    return "\n".join(out)
 
 
 class MixesView(QWidget):

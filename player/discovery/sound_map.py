@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from player.widgets.formatting import count_of
 from recommender.discovery.sound_map import PointGrid, SoundMap, load_sound_map
 
 if TYPE_CHECKING:
@@ -380,8 +381,9 @@ class SoundMapView(QWidget):
             self._apply_colours()
             ex, ey = sound_map.explained
             self.status.setText(
-                f"{len(sound_map):,} tracks placed by sound (the axes show {ex:.0%} and {ey:.0%} "
-                "of the differences). Hover for a name, click to play, drag to select."
+                f"{count_of(len(sound_map), 'track')} placed by sound (the axes show {ex:.0%} "
+                f"and {ey:.0%} of the differences). Hover for a name, click to play, "
+                "drag to select."
             )
             self.selection_bar.hide()
         self.loaded.emit()
@@ -439,7 +441,7 @@ class SoundMapView(QWidget):
 
         def done(picked: list[int]) -> None:
             self.ctx.play_tracks(picked or ids, 0, context="radio")
-            self.ctx.show_message(f"Radio from {len(ids):,} tracks on the sound map")
+            self.ctx.show_message(f"Radio from {count_of(len(ids), 'track')} on the sound map")
 
         self.ctx.show_message("Starting a radio from the selection…")
         self.ctx.taste.submit(pick, on_done=done, on_error=self.ctx.show_message)
@@ -459,7 +461,7 @@ class SoundMapView(QWidget):
             return save_playlist(store, name, ids)
 
         def done(pid: int) -> None:
-            self.ctx.show_message(f"Saved {len(ids):,} tracks as the playlist “{name}”")
+            self.ctx.show_message(f"Saved {count_of(len(ids), 'track')} as the playlist “{name}”")
             self.ctx.events.playlist_changed(pid)
 
         self.ctx.writer.start(

@@ -20,6 +20,7 @@ from player.widgets.transport_icons import transport_icon
 from recommender.library.tracks import Track
 
 COVER_PX = 72
+VOLUME_ICON_PX = 16
 REPEAT_LABELS = {"off": "Repeat: off", "all": "Repeat: all", "one": "Repeat: one"}
 
 
@@ -37,7 +38,6 @@ class NowPlayingBar(QWidget):
         self._duration_ms = 0
         self._repeat = "off"
         self._dragging = False
-        style = self.style()
 
         self.cover = QLabel()
         self.cover.setFixedSize(COVER_PX, COVER_PX)
@@ -63,6 +63,8 @@ class NowPlayingBar(QWidget):
         self.prev_button = button("Previous")
         self.play_button = button("Play (Space)")
         self.next_button = button("Next")
+        self.volume_icon = QLabel()
+        self.volume_icon.setToolTip("Volume")
         self._paint_icons()
         self.play_button.setIconSize(self.play_button.iconSize() * 1.5)
         self.shuffle_button = QToolButton()
@@ -87,10 +89,6 @@ class NowPlayingBar(QWidget):
             label.setMinimumWidth(44)
         self.remaining.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-        self.volume_icon = QLabel()
-        self.volume_icon.setPixmap(
-            style.standardIcon(QStyle.StandardPixmap.SP_MediaVolume).pixmap(16)
-        )
         self.volume = QSlider(Qt.Orientation.Horizontal)
         self.volume.setRange(0, 100)
         self.volume.setFixedWidth(110)
@@ -179,6 +177,8 @@ class NowPlayingBar(QWidget):
         self.play_button.setIcon(
             transport_icon("pause" if self._state == "playing" else "play", colour)
         )
+        # The style's volume icon is a fixed dark pixmap that vanished on the dark palette.
+        self.volume_icon.setPixmap(transport_icon("volume", colour).pixmap(VOLUME_ICON_PX))
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from player.playlists.smart_playlist_dialog import SmartPlaylistDialog
-from player.widgets.formatting import TRACK_IDS_MIME, format_duration
+from player.widgets.formatting import TRACK_IDS_MIME, count_of, format_duration
 from player.widgets.headings import heading_label
 from player.widgets.track_menu import build_track_menu
 from recommender.library.store import Store
@@ -334,7 +334,7 @@ class PlaylistsView(QWidget):
         for info in infos:
             item = QListWidgetItem(f"{info.name}" if not info.smart else f"✦ {info.name}")
             item.setData(Qt.ItemDataRole.UserRole, info.id)
-            item.setToolTip("Smart playlist" if info.smart else f"{info.size} tracks")
+            item.setToolTip("Smart playlist" if info.smart else count_of(info.size, "track"))
             self.lists.addItem(item)
             if info.id == want:
                 chosen = item
@@ -378,7 +378,7 @@ class PlaylistsView(QWidget):
         self.model.set_entries(contents.entries, editable=contents.rule is None)
         self.title.setText(contents.info.name)
         total = sum(e.duration or 0.0 for e in contents.entries)
-        size = f"{len(contents.entries):,} tracks · {format_duration(total)}"
+        size = f"{count_of(len(contents.entries), 'track')} · {format_duration(total)}"
         if contents.rule is not None:
             self.detail.setText(f"Smart: {contents.rule.describe()}  ·  {size}")
         else:

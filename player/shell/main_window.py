@@ -39,6 +39,7 @@ from player.playback.play_order import Choice, PlayOrder
 from player.playback.queue_panel import QueueModel, QueuePanel
 from player.settings.dialogs import PropertiesDialog, SettingsDialog, WelcomeDialog
 from player.settings.theme import apply_theme
+from player.widgets.formatting import count_of
 from player.widgets.track_menu import TrackActions, build_track_menu
 from player.workers.background import JobRunner, library_dirs, load_cover_image
 from player.workers.context import STATUS_MESSAGE_MS, ViewContext
@@ -494,7 +495,7 @@ class MainWindow(QMainWindow):
         total = len(self.columns) if self.columns is not None else 0
         shown = self.model.rowCount()
         if shown == total:
-            self.count_label.setText(f"{total:,} tracks")
+            self.count_label.setText(count_of(total, "track"))
         else:
             self.count_label.setText(f"{shown:,} of {total:,} tracks")
 
@@ -1060,7 +1061,7 @@ class MainWindow(QMainWindow):
         self._analysis_job = None
         self.scan_box.hide()
         if summary.embedded or summary.failed:
-            text = f"Sound analysis: {summary.embedded:,} tracks analysed"
+            text = f"Sound analysis: {count_of(summary.embedded, 'track')} analysed"
             if summary.failed:
                 text += f", {summary.failed:,} could not be decoded"
             self.show_message(text)

@@ -23,3 +23,8 @@ def format_when(epoch: float, now: float) -> str:
     if age < 86400:
         return dt.datetime.fromtimestamp(epoch).strftime("%H:%M")
     return dt.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d")
+
+
+def count_of(n: int, noun: str, plural: str | None = None) -> str:
+    """ "1 track", "2 tracks", "1,204 tracks": every count a view shows reads right."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -131,3 +131,63 @@ def test_library_columns_fill_a_wide_window_and_plays_stay_in_view(qtbot, data_d
     assert right <= window.table.viewport().width()
     assert not window.table.horizontalScrollBar().isVisible()
     window.shutdown()
+
+
+def test_counts_read_as_one_track_and_many_tracks():
+    from player.widgets.formatting import count_of
+
+    assert count_of(1, "track") == "1 track"
+    assert count_of(0, "track") == "0 tracks"
+    assert count_of(1204, "track") == "1,204 tracks"
+
+
+def test_a_one_track_mix_with_a_long_name_shows_it_whole(qtbot):
+    from player.discovery.mixes_view import MixTileButton
+    from recommender.discovery.library_mixes import MixTile
+
+    name = "Electronic / Thrash Metal / Ambient Soundtrack / Chiptune / Orchestral " * 2
+    tile = MixTileButton(MixTile(name, 1, ("Nadia Kestrel",), (), (7,)), 0)
+    qtbot.addWidget(tile)
+    tile.resize(260, 120)
+    tile.show()
+    qtbot.waitExposed(tile)
+    assert tile.detail_label.text().startswith("1 track ·")
+    label = tile.name_label
+    lines = label.text().split("\n")
+    assert len(lines) == 2 and lines[-1].endswith("…") and name.startswith(lines[0])
+    assert max(label.fontMetrics().horizontalAdvance(line) for line in lines) <= label.width()
+    qtbot.waitUntil(lambda: label.sizeHint().height() <= label.height() + 1)  # not cut off
+    assert label.geometry().top() >= 0 and tile.detail_label.geometry().bottom() < tile.height()
+    assert name.strip() in tile.toolTip()
+
+
+@pytest.mark.parametrize("themed", ["dark"], indirect=True)
+def test_the_volume_icon_stands_out_on_the_dark_theme(qtbot, themed):
+    from PySide6.QtGui import QPalette
+
+    from player.playback.now_playing import NowPlayingBar
+
+    bar = NowPlayingBar()
+    qtbot.addWidget(bar)
+    image = bar.volume_icon.pixmap().toImage()
+    background = bar.palette().color(QPalette.ColorRole.Window).lightness()
+    drawn = [image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())]
+    brightest = max(c.lightness() for c in drawn if c.alpha() > 200)
+    assert brightest - background > 100  # light on dark, like the play button
+
+
+def test_the_order_box_says_why_it_is_off_for_one_track(qtbot, make_window, store):
+    from player.discovery.flow_playlist_dialog import FlowPlaylistDialog
+    from player.discovery.track_discovery import install_track_discovery
+
+    ids = make_discovery_library(store, 120)
+    window = make_window()
+    discovery = install_track_discovery(window.context)
+    one = discovery.open_flow_playlist([ids[3]])
+    assert isinstance(one, FlowPlaylistDialog)
+    assert not one.mode.isEnabled()
+    assert "two or more" in one.mode.toolTip() and one.mode_note.isVisibleTo(one)
+    one.reject()
+    two = discovery.open_flow_playlist([ids[3], ids[50]])
+    assert two.mode.isEnabled() and not two.mode_note.isVisibleTo(two)
+    two.reject()
