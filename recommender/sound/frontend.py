@@ -29,7 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
+import sys
+import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +66,11 @@ LOG_FLOOR = 1e-6
 SOUNDFILE_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif"})
 AV_SUFFIXES = frozenset({".opus"})
 AV_PREROLL_S = 0.2  # decode from a little before an excerpt: Opus needs 80 ms to converge
+
+
+log = logging.getLogger(__name__)
+MPG123_MARK = b"libmpg123"
+_STDERR_LOCK = threading.Lock()
 
 
 class AnalysisError(TonearmError):
@@ -193,6 +202,38 @@ def _uses_av(path: Path) -> bool:
     return path.suffix.lower() in AV_SUFFIXES
 
 
+@contextlib.contextmanager
+def _quiet_mpg123(path: Path) -> Iterator[None]:
+    """Keep libmpg123's notes off stderr while libsndfile decodes an MP3.
+
+    libsndfile's built-in libmpg123 writes a line to file descriptor 2 for every frame it
+    decodes without its bit reservoir after a seek ("part2_3_length ... too large"), harmless
+    and about 30 a run, and libsndfile offers no switch to quiet its handle. So around MP3
+    calls only, fd 2 goes to a temporary file; afterwards libmpg123's lines are logged at debug
+    level and anything else written meanwhile (another thread's message) is passed on.
+    """
+    if path.suffix.lower() != ".mp3":
+        yield
+        return
+    with _STDERR_LOCK, tempfile.TemporaryFile() as capture:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().splitlines(keepends=True)
+    notes = [line for line in lines if MPG123_MARK in line]
+    if notes:
+        log.debug("libmpg123 on %s: %d notes, first: %r", path.name, len(notes), notes[0])
+    others = b"".join(line for line in lines if MPG123_MARK not in line)
+    if others:
+        os.write(2, others)
+
+
 def _native(path: Path) -> bytes:
     """The file name as the OS has it: a name that is not valid UTF-8 (Python holds it with
     surrogate escapes) cannot be encoded as UTF-8 text, but libsndfile takes the bytes as-is."""
@@ -220,7 +261,8 @@ def probe(path: Path) -> AudioInfo:
     # libsndfile for Opus too: its length leaves out the encoder's pre-skip, as its seeks do.
     if _uses_soundfile(path) or _uses_av(path):
         try:
-            info = sf.info(_native(path))
+            with _quiet_mpg123(path):
+                info = sf.info(_native(path))
             if info.frames > 0 and info.samplerate > 0:
                 return AudioInfo(info.frames / info.samplerate, info.samplerate, info.channels)
         except (sf.LibsndfileError, RuntimeError):
@@ -249,7 +291,7 @@ def _probe_av(path: Path) -> AudioInfo:
 
 def _read_soundfile(path: Path, starts_s: list[float], length_s: float) -> list[np.ndarray]:
     out = []
-    with sf.SoundFile(_native(path)) as f:
+    with _quiet_mpg123(path), sf.SoundFile(_native(path)) as f:
         rate = f.samplerate
         n = int(np.ceil(length_s * rate))
         for start_s in starts_s:
@@ -362,5 +404,6 @@ def track_patches(path: Path, info: AudioInfo | None = None) -> np.ndarray:
 
 def full_track_log_mel(path: Path) -> np.ndarray:
     """(N_MELS, frames) log-mel of a whole file; used by training to draw random crops."""
-    samples, rate = sf.read(_native(path), dtype="float32", always_2d=True)
+    with _quiet_mpg123(path):
+        samples, rate = sf.read(_native(path), dtype="float32", always_2d=True)
     return log_mel(resample(to_mono(samples), rate))
