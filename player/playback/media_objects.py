@@ -90,3 +90,11 @@ def is_python_subclass(obj: QObject) -> bool:
     import shiboken6
 
     return shiboken6.createdByPython(obj)
+
+
+def no_audio_device() -> bool:
+    """True where the system lists no audio output: Qt then plays on silently (it only logs
+    "No audio device detected"), so the window must say so. A static query, on the GUI thread."""
+    from PySide6.QtMultimedia import QMediaDevices
+
+    return not QMediaDevices.audioOutputs()

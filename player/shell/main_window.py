@@ -39,6 +39,7 @@ from player.playback.play_order import Choice, PlayOrder
 from player.playback.queue_panel import QueueModel, QueuePanel
 from player.settings.dialogs import PropertiesDialog, SettingsDialog, WelcomeDialog
 from player.settings.theme import apply_theme
+from player.shell.about_dialog import AboutDialog, about_facts
 from player.widgets.formatting import count_of
 from player.widgets.track_menu import TrackActions, build_track_menu
 from player.workers.background import JobRunner, library_dirs, load_cover_image
@@ -72,6 +73,8 @@ WORKER_THREADS = 4
 SHUTDOWN_JOBS_WAIT_MS = 3000
 """How long quitting waits for running jobs (cover loads, a cancelled scan) to end."""
 """Jobs mostly wait on the disk or on worker processes; a long scan must not hold up covers."""
+NO_AUDIO_TEXT = "No audio device"
+NO_AUDIO_DETAIL = "No audio device found: tracks play on silently (plays are still counted)."
 BROWSER_MIN_WIDTH_PX = 140
 """Artist names stay readable however the splitter is dragged (it once fell to 55 px)."""
 SIDE_MIN_WIDTH_PX = 240
@@ -121,6 +124,7 @@ class MainWindow(QMainWindow):
         self.playback = (
             Playback(self) if media_backend is None else Playback(self, backend=media_backend)
         )
+        self._audible_backend = media_backend is None  # the null backend is silent on purpose
         self.playback.next_track = self._next_for_playback
         self.playback.peek_next = self._peek_for_playback
         self._build_widgets()
@@ -258,6 +262,9 @@ class MainWindow(QMainWindow):
         self.scan_box = scan_box
         scan_box.hide()
         status.addPermanentWidget(scan_box)
+        self.no_audio_label = QLabel()
+        self.no_audio_label.hide()
+        status.addPermanentWidget(self.no_audio_label)
         status.addPermanentWidget(self.count_label)
 
         self.search_timer = QTimer(self)
@@ -303,6 +310,8 @@ class MainWindow(QMainWindow):
             del key
         self.view_menu.addAction("Album order (unsorted)", self._unsort)
         self.columns_menu.aboutToShow.connect(self._sync_column_actions)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("About Tonearm", self.show_about)
 
     def _build_shortcuts(self) -> None:
         def shortcut(seq, slot, widget=None, context=Qt.ShortcutContext.WindowShortcut) -> None:
@@ -369,8 +378,21 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(500, self.rescan)  # after first paint; unchanged files are cheap
         elif self.settings.library_folders:
             self._watch_folders()
+        if self._audible_backend:
+            QTimer.singleShot(0, self._say_if_silent)  # after the first paint
         self._welcome_pending = first_run_dialog and not self.settings.library_folders
         self._welcome_pending &= not self.settings.extra.get(FIRST_RUN_KEY)
+
+    def _say_if_silent(self) -> None:
+        """Once per start: with no audio device tracks play on without a sound."""
+        from player.playback.media_objects import no_audio_device
+
+        if getattr(self, "_shut_down", False) or not no_audio_device():
+            return
+        self.no_audio_label.setText(NO_AUDIO_TEXT)
+        self.no_audio_label.setToolTip(NO_AUDIO_DETAIL)
+        self.no_audio_label.show()
+        self.show_message(NO_AUDIO_DETAIL)
 
     def show_welcome(self) -> WelcomeDialog:
         dialog = WelcomeDialog(str(default_music_dir()), self)
@@ -914,6 +936,20 @@ class MainWindow(QMainWindow):
         self.jobs.detach_all()  # a job still running after that reports to nobody
         self.writer.detach_all()
         self.events.close()
+
+    def show_about(self) -> AboutDialog:
+        """Help → About: filled in from a job (the model file and the library are on disk)."""
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        data_dir = self.data_dir
+        self.jobs.start(
+            lambda store, _job: about_facts(store, data_dir),
+            data_dir=data_dir,
+            on_done=dialog.show_facts,
+            on_error=lambda m: self.show_message(f"Could not read what About shows: {m}"),
+        )
+        dialog.open()
+        return dialog
 
     # --- settings and scanning ------------------------------------------------------------
     def open_settings(self) -> SettingsDialog:

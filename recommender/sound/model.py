@@ -40,6 +40,27 @@ def seal_model(path: Path) -> str:
     return digest
 
 
+def shipped_model_version(path: Path = MODEL_PATH) -> str | None:
+    """The version recorded in a model file, read from its bytes without onnxruntime (which
+    costs seconds to import); None when the file is missing or records none.
+
+    ONNX keeps metadata as protobuf `StringStringEntryProto`s: field 1 the key, field 2 the
+    value, each a length-prefixed string (lengths under 128 are one byte)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    key = VERSION_KEY.encode("ascii")
+    at = data.find(b"\x0a" + bytes([len(key)]) + key + b"\x12")
+    if at < 0:
+        return None
+    start = at + 2 + len(key) + 2
+    length = data[start - 1]
+    if length >= 128:
+        return None
+    return data[start : start + length].decode("utf-8", "replace") or None
+
+
 class SoundModel:
     """onnxruntime session over the patch encoder; one per process, with its own thread count."""
 
