@@ -90,6 +90,7 @@ class FlowPlaylistDialog(QDialog):
         else:
             self.mode_note.hide()
         self.summary = QLabel("Preparing the preview…")
+        self.summary.setWordWrap(True)  # "fewer than asked: …" would widen the dialog
         self.preview_list = QListWidget()
         self.preview_list.setAlternatingRowColors(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
