@@ -1,13 +1,18 @@
 """Mixes: the library grouped into a handful of named clusters of sound and listening history.
 
 Each track gets one vector: its sound embedding (where there is one) beside a short "history"
-vector (a truncated SVD of the item-CF neighbour matrix). Seeded k-means groups them; a mix is
-named by its dominant genre and artists. Same data, same mixes: the seed, the initialisation and
-the order of the output are all fixed.
+vector (a truncated SVD of the item-CF neighbour matrix). Seeded k-means groups them. A name
+says what most of the mix is, or says less: a genre is named only when more than half of the
+mix's tracks carry it, an artist only when more than half are theirs, or two artists when
+together they hold more than half and each at least a quarter (then in alphabetical order, so a
+duo never appears both ways round). A mix that nothing dominates is just "Mix", numbered when
+there are several. Same data, same mixes: the seed, the initialisation and the order of the
+output are all fixed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 
@@ -22,6 +27,10 @@ KMEANS_SEED = 20240601
 MIX_TRACKS = 50
 """Tracks listed in a mix: the ones nearest its centre, at most MAX_PER_ARTIST_IN_MIX each."""
 MAX_PER_ARTIST_IN_MIX = 4
+NAMED_SHARE = 0.5
+"""A genre or an artist (or a pair of artists) is named only above this share of the mix."""
+DUO_MEMBER_SHARE = 0.25
+"""Each artist of a named pair holds at least this share of the mix."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,7 @@ def assign_mixes(
         dist = ((x[labels == j] - centres[j]) ** 2).sum(axis=1)
         ordered = members[np.argsort(dist, kind="stable")]
         mixes.append(_named(model, artists, ordered))
-    return mixes, labels_out
+    return _numbered(mixes), labels_out
 
 
 def _genre_mixes(
@@ -129,19 +138,59 @@ def _genre_mixes(
         members = np.array([i for i, g in enumerate(model.genres) if g == genre])
         labels_out[members] = len(mixes)
         mixes.append(_named(model, artists, members))
-    return mixes, labels_out
+    return _numbered(mixes), labels_out
+
+
+def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+    """Most frequent first; ties in alphabetical order, so the same data names the same way."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0].casefold()))
+
+
+def mix_name(genres: list[str], artists: list[str]) -> str:
+    """A name from the genre and artist of each track of a mix ("" where unknown), by the
+    majority rules in the module docstring."""
+    size = len(genres)
+    genre_counts = _ranked(Counter(g.casefold() for g in genres if g))
+    head = ""
+    if genre_counts and genre_counts[0][1] > NAMED_SHARE * size:
+        head = genre_counts[0][0].title()
+    artist_counts = _ranked(Counter(a for a in artists if a))
+    named: list[str] = []
+    if artist_counts and artist_counts[0][1] > NAMED_SHARE * size:
+        named = [artist_counts[0][0]]
+    elif len(artist_counts) > 1:
+        (a, na), (b, nb) = artist_counts[:2]
+        if na + nb > NAMED_SHARE * size and nb >= DUO_MEMBER_SHARE * size:
+            named = sorted((a, b), key=str.casefold)
+    who = " & ".join(named)
+    if named and sum(n for a, n in artist_counts if a in named) < size:
+        who += " and more"
+    if head and who:
+        return f"{head}: {who}"
+    return head or who or "Mix"
+
+
+def _numbered(mixes: list[Mix]) -> list[Mix]:
+    """Mixes that got the same name are told apart by a number ("Mix", "Mix 2")."""
+    seen: Counter[str] = Counter()
+    out = []
+    for mix in mixes:
+        seen[mix.name] += 1
+        n = seen[mix.name]
+        out.append(mix if n == 1 else dataclasses.replace(mix, name=f"{mix.name} {n}"))
+    return out
 
 
 def _named(model: TasteModel, artists: list[str], ordered: np.ndarray) -> Mix:
+    members = ordered.tolist()
     top_artists = tuple(
-        a for a, _ in Counter(artists[r] for r in ordered if artists[r]).most_common(3)
+        a for a, _ in _ranked(Counter(artists[r] for r in members if artists[r]))[:3]
     )
     top_genres = tuple(
         g.title()
-        for g, _ in Counter(model.genres[r] for r in ordered if model.genres[r]).most_common(2)
+        for g, _ in _ranked(Counter(model.genres[r] for r in members if model.genres[r]))[:2]
     )
-    head = " / ".join(top_genres) if top_genres else "Mix"
-    name = f"{head}: {', '.join(top_artists[:2])} and more" if top_artists else head
+    name = mix_name([model.genres[r] for r in members], [artists[r] for r in members])
     per_artist: Counter[int] = Counter()
     picked = []
     for r in ordered.tolist():
