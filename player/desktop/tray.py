@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from player.widgets.transport_icons import transport_icon
 from recommender.core.errors import TonearmError
-from recommender.library.tracks import Track
+from recommender.library.tracks import Track, artist_name
 
 if TYPE_CHECKING:
     from player.workers.context import ViewContext
@@ -29,7 +29,7 @@ def track_line(track: Track | None) -> str:
     """ "Title — Artist" for the tooltip and the notification."""
     if track is None:
         return "Tonearm"
-    return f"{track.display_title} — {track.artist}" if track.artist else track.display_title
+    return f"{track.display_title} — {artist_name(track.artist, track.albumartist)}"
 
 
 class TrayIcon(QObject):

@@ -25,7 +25,7 @@ from player.widgets.formatting import count_of, format_duration
 from player.workers.taste_worker import TasteWorker
 from recommender.core.errors import TonearmError
 from recommender.discovery.flow import artist_cap, generate_playlist
-from recommender.library.tracks import Track, get_track, get_tracks
+from recommender.library.tracks import Track, artist_and_title, get_track, get_tracks
 from recommender.playlists.edit import append_to_playlist, create_playlist
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ class FlowPlaylistDialog(QDialog):
         seeds = set(self.seeds)
         for i, t in enumerate(tracks, 1):
             mark = "  ★" if t.id in seeds else ""
-            self.preview_list.addItem(f"{i:2d}. {t.artist or '?'} – {t.display_title}{mark}")
+            self.preview_list.addItem(f"{i:2d}. {artist_and_title(t)}{mark}")
         total = sum(t.duration or 0 for t in tracks)
         text = f"{count_of(len(tracks), 'track')}, {format_duration(total)} (★ your seed)"
         if len(tracks) < self.length.value():

@@ -35,6 +35,7 @@ from recommender.discovery.recommendation import (
     SOURCE_REMOTE,
     Recommendation,
 )
+from recommender.library.tracks import artist_name
 from recommender.remote.fallback import RemoteOutcome, recommend_with_fallback
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class RecommendationRow(QWidget):
         self.rec = rec
         track = rec.track
         title = (track.display_title if track else rec.title) or "?"
-        artist = (track.artist if track else rec.artist) or "unknown artist"
+        artist = artist_name(track.artist, track.albumartist) if track else artist_name(rec.artist)
         self.title_label = QLabel(f"<b>{_esc(title)}</b>&nbsp;&nbsp;{_esc(artist)}")
         if track is not None and track.album:
             self.title_label.setText(self.title_label.text() + f" · <i>{_esc(track.album)}</i>")

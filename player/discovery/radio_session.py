@@ -16,8 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from player.workers.events import PlaysRecorded
 from player.workers.taste_worker import TasteWorker
 from recommender.discovery.radio import Radio, RadioSeed
-from recommender.history.plays import Play
-from recommender.library.tracks import get_track
+from recommender.history.plays import Play, record_play
+from recommender.library.tracks import artist_and_title, get_track
 
 if TYPE_CHECKING:
     from player.workers.context import ViewContext
@@ -54,6 +54,7 @@ class RadioSession(QObject):
         self._pending = False
         ctx.playback.trackChanged.connect(self._track_changed)
         ctx.events.playsRecorded.connect(self._plays_recorded)
+        ctx.order.ahead_removed.append(self._removed_ahead)
 
     @property
     def active(self) -> bool:
@@ -66,7 +67,7 @@ class RadioSession(QObject):
 
         def begin(store, worker: TasteWorker) -> tuple[Radio, list[int]]:
             track = get_track(store, track_id)
-            label = f"{track.artist or 'unknown artist'} – {track.display_title}"
+            label = artist_and_title(track)
             radio = Radio(store, RadioSeed("track", label, (track_id,)), model=worker.model(store))
             return radio, [r.track.id for r in radio.next(batch) if r.track is not None]
 
@@ -83,7 +84,9 @@ class RadioSession(QObject):
         self.radio = radio
         self._pending = False
         self.label = radio.seed.label
-        self.ctx.play_tracks([seed_id, *ids], 0, context=RADIO_CONTEXT)
+        self.ctx.play_tracks(
+            [seed_id, *ids], 0, context=RADIO_CONTEXT, title=f"Radio from {self.label}"
+        )
         self.ctx.show_message(f"Radio from {self.label}", 5000)
         self.started.emit(self.label)
 
@@ -121,6 +124,22 @@ class RadioSession(QObject):
     def _refill_failed(self, message: str) -> None:
         self._pending = False
         self.ctx.show_message(f"Radio could not find more tracks: {message}")
+
+    def _removed_ahead(self, track_ids: list[int]) -> None:
+        """Taken out of the radio's next tracks: a skip that teaches. It is recorded as a
+        0-second radio play (a skip to the taste model), and the radio re-picks after it."""
+        if not self.active or not track_ids:
+            return
+
+        def write(store, _job) -> list[Play]:
+            return [record_play(store, tid, 0.0, context=RADIO_CONTEXT) for tid in track_ids]
+
+        self.ctx.writer.start(
+            write,
+            data_dir=self.ctx.data_dir,
+            on_done=lambda plays: [self.ctx.events.play_recorded(p) for p in plays],
+            on_error=lambda m: self.ctx.show_message(f"Could not record the skip: {m}"),
+        )
 
     def _plays_recorded(self, recorded: PlaysRecorded) -> None:
         for play in recorded.plays:

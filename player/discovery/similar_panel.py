@@ -27,7 +27,7 @@ from player.widgets.headings import heading_label
 from player.workers.taste_worker import TasteWorker
 from recommender.core.errors import NotFoundError
 from recommender.library.store import Store
-from recommender.library.tracks import Track, get_track, get_tracks
+from recommender.library.tracks import Track, artist_and_title, artist_name, get_track, get_tracks
 from recommender.sound.coverage import sound_coverage
 from recommender.sound.similarity import Neighbour
 
@@ -147,15 +147,12 @@ class SimilarPanel(QWidget):
             return  # asked about another track since
         self.result = result
         seed = result.seed
-        self.seed_label.setText(
-            f"Sounds like <b>{_esc(seed.display_title)}</b> by {_esc(seed.artist or '?')}"
-        )
+        by = artist_name(seed.artist, seed.albumartist)
+        self.seed_label.setText(f"Sounds like <b>{_esc(seed.display_title)}</b> by {_esc(by)}")
         self.note.setText(result.note)
         self.note.setVisible(bool(result.note))
         for track, neighbour in result.neighbours:
-            item = QTreeWidgetItem(
-                [f"{track.artist or '?'} – {track.display_title}", neighbour.closeness]
-            )
+            item = QTreeWidgetItem([artist_and_title(track), neighbour.closeness])
             item.setData(0, Qt.ItemDataRole.UserRole, track.id)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setToolTip(0, f"{track.album or ''}\ncosine {neighbour.score:.3f}".strip())

@@ -39,6 +39,7 @@ from recommender.history.stats import (
     top_tracks,
 )
 from recommender.library.store import Store
+from recommender.library.tracks import artist_name
 
 if TYPE_CHECKING:
     from player.workers.context import ViewContext
@@ -274,9 +275,7 @@ class HistoryView(QWidget):
         italic = QFont(self.font())
         italic.setItalic(True)
         for r in snap.recent:
-            track = (
-                f"{r.artist} – {r.title}" if r.artist else (r.title or f"Track {r.play.track_id}")
-            )
+            track = f"{artist_name(r.artist)} – {r.title or f'Track {r.play.track_id}'}"
             item = QTreeWidgetItem(
                 [
                     format_when(r.play.started_at, now),
@@ -305,7 +304,7 @@ class HistoryView(QWidget):
             self.artists.addTopLevelItem(QTreeWidgetItem([a.artist, str(a.plays)]))
         self.top_tracks.clear()
         for t in snap.tracks:
-            label = f"{t.artist} – {t.title}" if t.artist else (t.title or f"Track {t.track_id}")
+            label = f"{artist_name(t.artist)} – {t.title or f'Track {t.track_id}'}"
             item = QTreeWidgetItem([label, str(t.plays)])
             item.setData(0, Qt.ItemDataRole.UserRole, t.track_id)
             self.top_tracks.addTopLevelItem(item)

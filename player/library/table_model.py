@@ -17,6 +17,7 @@ from player.widgets.formatting import TRACK_IDS_MIME, format_duration, format_wh
 from recommender.history.plays import Play
 from recommender.library.columns import LibraryColumns, LibraryFilter, browser_mask
 from recommender.library.fields import TABLE_COLUMNS
+from recommender.library.tracks import artist_name
 
 COLUMNS: tuple[tuple[str, str], ...] = tuple((c.key, c.label) for c in TABLE_COLUMNS)
 COLUMN_KEYS = tuple(k for k, _ in COLUMNS)
@@ -224,6 +225,8 @@ class LibraryModel(QAbstractTableModel):
     def _display(self, cols: LibraryColumns, key: str, kind: str, row: int) -> str:
         """One cell's text, by the column's declared kind (`fields.TABLE_COLUMNS`)."""
         value = getattr(cols, key)[row]
+        if key == "artist":
+            return artist_name(value, cols.albumartist[row])
         if kind in ("text", "path"):
             return value
         if kind == "duration":

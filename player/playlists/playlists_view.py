@@ -44,7 +44,7 @@ from player.widgets.formatting import TRACK_IDS_MIME, count_of, format_duration
 from player.widgets.headings import heading_label
 from player.widgets.track_menu import build_track_menu
 from recommender.library.store import Store
-from recommender.library.tracks import get_tracks
+from recommender.library.tracks import artist_and_title, get_tracks
 from recommender.playlists.edit import PlaylistInfo, create_playlist, list_playlists
 from recommender.playlists.files import import_playlist_file, write_playlist_file
 from recommender.playlists.saved import (
@@ -96,7 +96,7 @@ def read_contents(store: Store, info: PlaylistInfo) -> PlaylistContents:
         if t is None:
             entries.append(PlaylistEntry(tid, f"Track {tid} (no longer in the library)", None))
             continue
-        label = f"{t.artist} – {t.display_title}" if t.artist else t.display_title
+        label = artist_and_title(t)
         entries.append(PlaylistEntry(tid, label + ("  (missing)" if t.missing else ""), t.duration))
     return PlaylistContents(info, entries, smart_rule(store, info.id))
 

@@ -36,7 +36,7 @@ from player.library.table_model import COLUMN_KEYS, COLUMNS, DEFAULT_HIDDEN, Lib
 from player.playback.decks import FinishedPlay, MediaBackend, Playback
 from player.playback.now_playing import NowPlayingBar
 from player.playback.play_order import Choice, PlayOrder
-from player.playback.queue_panel import QueueModel, QueuePanel
+from player.playback.queue_panel import QueueModel, QueuePanel, list_title
 from player.settings.dialogs import PropertiesDialog, SettingsDialog, WelcomeDialog
 from player.settings.theme import apply_theme
 from player.shell.about_dialog import AboutDialog, about_facts
@@ -344,6 +344,7 @@ class MainWindow(QMainWindow):
         self.table.horizontalHeader().customContextMenuRequested.connect(self._header_menu)
         self.browser.browseChanged.connect(self._browse)
         self.queue_panel.playRequested.connect(self.play_queue_row)
+        self.queue_panel.aheadPlayRequested.connect(self.play_ahead_row)
         self.queue_panel.context_menu_for = self._queue_menu
         self.queue_model.changed.connect(self.queue_timer.start)
         self.queue_timer.timeout.connect(self.save_queue_now)
@@ -433,6 +434,7 @@ class MainWindow(QMainWindow):
         self.model.set_columns(columns)
         self.model.set_playing(playing.id if playing else None)
         self.queue_model.set_columns(columns)
+        self.queue_panel.ahead_model.set_columns(columns)
         self.browser.set_columns(columns)
         self._update_count()
 
@@ -475,7 +477,6 @@ class MainWindow(QMainWindow):
             return
         self.queue_model.beginResetModel()
         self.order.queue = saved.track_ids
-        self.order.queue_index = saved.current_index
         self.queue_model.endResetModel()
         self.order.shuffle, self.order.repeat = saved.shuffle, saved.repeat
         self.now_playing.shuffle_button.setChecked(saved.shuffle)
@@ -485,16 +486,8 @@ class MainWindow(QMainWindow):
         track = self._track(saved.current_track_id)
         if track is None:
             return
-        in_queue = 0 <= saved.current_index < len(saved.track_ids) and (
-            saved.track_ids[saved.current_index] == track.id
-        )
-        self.order.source = "queue" if in_queue else None
-        self.playback.play_track(
-            track,
-            "queue" if in_queue else "library",
-            start_ms=int(saved.position_s * 1000),
-            paused=True,
-        )
+        self.order.set_playing(track.id)  # Next plays the top of the queue
+        self.playback.play_track(track, "queue", start_ms=int(saved.position_s * 1000), paused=True)
 
     # --- library actions ------------------------------------------------------------------
     def apply_search(self) -> None:
@@ -529,16 +522,34 @@ class MainWindow(QMainWindow):
         if not 0 <= row < self.model.rowCount():
             return
         self.list_context = "library"
+        self.queue_panel.set_list_title(list_title("library"))
         choice = self.order.start_library(self.model.visible_ids(), row)
         self._play_choice(choice)
 
-    def play_list(self, track_ids: list[int], index: int = 0, context: str = "playlist") -> None:
-        """Play a list of tracks from `index` (playlists, radio): the hook other views use."""
+    def play_list(
+        self,
+        track_ids: list[int],
+        index: int = 0,
+        context: str = "playlist",
+        *,
+        title: str | None = None,
+    ) -> None:
+        """Play a list of tracks from `index` (playlists, radio): the hook other views use.
+        `title` heads its next tracks under the queue ("Radio from …")."""
         if not track_ids:
             return
         self.list_context = context
+        self.queue_panel.set_list_title(title or list_title(context))
         choice = self.order.start_library(np.asarray(track_ids, dtype=np.int64), index)
         self._play_choice(choice)
+
+    def play_ahead_row(self, row: int) -> None:
+        """Jump to a track of the list ahead (shown under the queue) and carry on from it."""
+        ahead = self.order.ahead(row + 1)
+        if row < len(ahead):
+            index = self.order.library_index + 1 + row
+            self.order.jump(Choice(ahead[row], "library", index))
+            self._play_choice(self.order.current())
 
     def play_queue_row(self, row: int) -> None:
         if 0 <= row < len(self.order.queue):
@@ -612,12 +623,12 @@ class MainWindow(QMainWindow):
         self._play_choice(choice)
 
     def play_now(self, track_ids: list[int]) -> None:
-        at = self.order.queue_index + 1
-        self.queue_model.insert(at, track_ids)
-        self.play_queue_row(at)
+        """The first plays now; the rest go to the top of the queue."""
+        self.queue_model.insert(0, track_ids)
+        self.play_queue_row(0)
 
     def play_next(self, track_ids: list[int]) -> None:
-        self.queue_model.insert(self.order.queue_index + 1, track_ids)
+        self.queue_model.insert(0, track_ids)
         self.show_message(f"{len(track_ids)} track(s) will play next", 3000)
 
     def add_to_queue(self, track_ids: list[int]) -> None:
@@ -845,7 +856,6 @@ class MainWindow(QMainWindow):
         track = self.playback.track
         return SavedQueue(
             list(self.order.queue),
-            self.order.queue_index,
             track.id if track else None,
             self.playback.position_ms() / 1000.0,
             shuffle=self.order.shuffle,

@@ -47,6 +47,7 @@ class PlayingList(Protocol):
     """The list playing now, as a radio extends it (`playback.play_order.PlayOrder`)."""
 
     library_index: int
+    ahead_removed: list[Callable[[list[int]], None]]
 
     def upcoming_library(self) -> int: ...
     def extend_library(self, track_ids: list[int], *, after: int | None = None) -> None: ...
@@ -80,7 +81,8 @@ class ViewContext:
     playback: PlaybackControls
     order: PlayingList
     play_tracks: Callable[..., None]
-    """`play_tracks(track_ids, index=0, context="playlist")`: play a list from `index`."""
+    """`play_tracks(track_ids, index=0, context="playlist", title=None)`: play a list from
+    `index`; `title` heads its next tracks under the queue."""
     list_context: Callable[[], str]
     """The context of the list playing now ("library", "radio", "playlist:3"...)."""
     add_to_queue: Callable[[list[int]], None]

@@ -1,5 +1,6 @@
-"""Bring the library up to date: scan the folders, then match imported listens that were
-waiting for files the scan just found. The CLI and the GUI's scan worker both call this."""
+"""Bring the library up to date: scan the folders, give untagged tracks the artist their folder
+makes unambiguous, then match imported listens that were waiting for files the scan just found.
+The CLI and the GUI's scan worker both call this."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from recommender.core.progress import CancelCheck, ProgressCallback, never_cance
 from recommender.history.imports import rematch_unmatched
 from recommender.library.scan import ScanSummary, scan_folders
 from recommender.library.store import Store
+from recommender.library.tracks import fill_missing_artists
 
 
 def update_library(
@@ -21,5 +23,6 @@ def update_library(
 ) -> ScanSummary:
     summary = scan_folders(store, folders, progress=progress, cancel=cancel, workers=workers)
     if not summary.cancelled:
+        fill_missing_artists(store)
         summary.rematched = rematch_unmatched(store)
     return summary

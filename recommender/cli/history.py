@@ -62,6 +62,7 @@ def _when(ts: float | None) -> str:
 
 def run_history(args: argparse.Namespace, ctx: Context) -> int:
     from recommender.history.plays import history_stats, recent_plays
+    from recommender.library.tracks import artist_name
 
     stats = history_stats(ctx.store)
     recent = recent_plays(ctx.store, args.n)
@@ -98,7 +99,7 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
         mark = "skip" if r.play.skipped else ("done" if r.play.completed else "part")
         print(
             f"{_when(r.play.started_at)}  {mark}  {format_duration(r.play.seconds_played):>6}  "
-            f"{r.artist or '?'} - {r.title or '?'}  [{r.play.track_id}]"
+            f"{artist_name(r.artist)} - {r.title or '?'}  [{r.play.track_id}]"
         )
     return 0
 

@@ -89,7 +89,7 @@ def run_library(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_tracks(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.library.tracks import find_tracks
+    from recommender.library.tracks import artist_and_title, find_tracks
 
     tracks = find_tracks(
         ctx.store, " ".join(args.query), include_missing=args.missing, limit=args.limit
@@ -99,7 +99,7 @@ def run_tracks(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     for t in tracks:
         print(
-            f"{t.id:>6}  {t.artist or '?'} - {t.display_title}  [{t.album or '?'}]  "
+            f"{t.id:>6}  {artist_and_title(t, ' - ')}  [{t.album or '?'}]  "
             f"{format_duration(t.duration)}"
         )
     print(f"{len(tracks)} track(s)", file=sys.stderr)

@@ -78,13 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _print_recs(recs: list[Recommendation], explain: bool) -> None:
+    from recommender.library.tracks import artist_and_title
+
     for i, r in enumerate(recs, 1):
         t = r.track
         assert t is not None  # local answers always carry their track
-        print(
-            f"{i:3d}. {t.artist or '?'} - {t.display_title}  [{t.id}]  "
-            f"{format_duration(t.duration)}"
-        )
+        print(f"{i:3d}. {artist_and_title(t, ' - ')}  [{t.id}]  {format_duration(t.duration)}")
         if explain:
             for reason in r.reasons:
                 print(f"       {reason}")
@@ -141,7 +140,7 @@ def run_radio(args: argparse.Namespace, ctx: Context) -> int:
 def run_playlist(args: argparse.Namespace, ctx: Context) -> int:
     from recommender.discovery.flow import generate_playlist
     from recommender.discovery.taste_model import load_taste_model
-    from recommender.library.tracks import resolve_track
+    from recommender.library.tracks import artist_and_title, resolve_track
     from recommender.playlists.files import write_playlist_file
     from recommender.playlists.saved import save_playlist
 
@@ -163,7 +162,7 @@ def run_playlist(args: argparse.Namespace, ctx: Context) -> int:
     rows = generate_playlist(model, seed_rows, args.length, mode=args.mode)
     by_row = model.tracks(rows, ctx.store)
     tracks = [by_row[r] for r in rows if r in by_row]
-    name = args.save or f"{args.mode} from {seeds[0].artist} - {seeds[0].display_title}"
+    name = args.save or f"{args.mode} from {artist_and_title(seeds[0], ' - ')}"
     if args.out is not None:
         write_playlist_file(tracks, args.out, name=name)
     if args.save:
@@ -176,7 +175,7 @@ def run_playlist(args: argparse.Namespace, ctx: Context) -> int:
         f"{len(tracks)} tracks, {format_duration(total)}" + (f" -> {args.out}" if args.out else "")
     )
     for i, t in enumerate(tracks, 1):
-        print(f"{i:3d}. {t.artist or '?'} - {t.display_title}  [{t.id}]")
+        print(f"{i:3d}. {artist_and_title(t, ' - ')}  [{t.id}]")
     return 0
 
 
@@ -240,7 +239,7 @@ def run_mixes(args: argparse.Namespace, ctx: Context) -> int:
     from recommender.discovery.library_mixes import display_names
     from recommender.discovery.mixes import build_mixes
     from recommender.discovery.taste_model import load_taste_model
-    from recommender.library.tracks import get_tracks
+    from recommender.library.tracks import artist_and_title, get_tracks
 
     model = load_taste_model(ctx.store)
     mixes = build_mixes(model, display_names(ctx.store, model)[0], args.k)
@@ -260,5 +259,5 @@ def run_mixes(args: argparse.Namespace, ctx: Context) -> int:
         for r in m.rows[:5]:
             t = tracks.get(int(model.track_ids[r]))
             if t:
-                print(f"    {t.artist or '?'} - {t.display_title}")
+                print(f"    {artist_and_title(t, ' - ')}")
     return 0

@@ -95,6 +95,8 @@ def remote_recommendations(
 
 def print_outcome(outcome: RemoteOutcome, *, as_json: bool, explain: bool = False) -> None:
     """Print a RemoteOutcome: `--json` gives {"source", "reason", "recommendations": [...]}."""
+    from recommender.library.tracks import artist_name
+
     if as_json:
         print_json(
             {
@@ -111,7 +113,7 @@ def print_outcome(outcome: RemoteOutcome, *, as_json: bool, explain: bool = Fals
         title = track.display_title if track is not None else rec.title
         tag = "" if rec.playable else "  [discover: not in your library]"
         reason = f"  ({rec.reasons[0]})" if rec.reasons and not explain else ""
-        print(f"{rank:>3}. [{rec.source}] {artist or '?'} – {title or '?'}{tag}{reason}")
+        print(f"{rank:>3}. [{rec.source}] {artist_name(artist)} – {title or '?'}{tag}{reason}")
         if explain:
             for line in rec.reasons:
                 print(f"       {line}")

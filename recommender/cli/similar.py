@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_similar(args: argparse.Namespace, ctx: Context) -> int:
-    from recommender.library.tracks import get_tracks, resolve_track
+    from recommender.library.tracks import artist_and_title, get_tracks, resolve_track
     from recommender.sound.similarity import load_index
 
     if args.n < 1:
@@ -67,7 +67,7 @@ def run_similar(args: argparse.Namespace, ctx: Context) -> int:
             }
         )
         return 0
-    print(f"sounds like: {seed.artist or '?'} - {seed.display_title}  [{seed.id}]")
+    print(f"sounds like: {artist_and_title(seed, ' - ')}  [{seed.id}]")
     print(f"(closeness: the share of the library's {len(index)}-track pairs that are closer)")
     for n in neighbours:
         track = tracks[n.track_id]

@@ -19,7 +19,12 @@ from recommender.discovery.closeness import candidate_pool, closeness
 from recommender.discovery.recommendation import SOURCE_LOCAL, Recommendation
 from recommender.discovery.taste_model import REPEATED_SKIPS, TasteModel, load_taste_model
 from recommender.library.store import Store
-from recommender.library.tracks import resolve_track, tracks_by_artist, tracks_on_album
+from recommender.library.tracks import (
+    artist_and_title,
+    resolve_track,
+    tracks_by_artist,
+    tracks_on_album,
+)
 from recommender.playlists.saved import playlist_by_id, playlist_by_name
 from recommender.playlists.smart import playlist_contents
 
@@ -67,7 +72,7 @@ def _seed_of_kind(store: Store, kind: str, value: str) -> RadioSeed | None:
             track = resolve_track(store, value)
         except NotFoundError:
             return None
-        return RadioSeed("track", f"{track.artist} – {track.display_title}", (track.id,))
+        return RadioSeed("track", artist_and_title(track), (track.id,))
     if kind == "artist":
         ids = [t.id for t in tracks_by_artist(store, value)]
         return RadioSeed("artist", value, tuple(ids)) if ids else None

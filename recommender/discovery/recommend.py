@@ -20,6 +20,7 @@ from recommender.discovery.recommendation import SOURCE_LOCAL, Recommendation
 from recommender.discovery.taste_model import REPEATED_SKIPS, TasteModel, load_taste_model
 from recommender.history.plays import dismiss_track, undismiss_track
 from recommender.library.store import Store
+from recommender.library.tracks import artist_and_title
 
 PROFILE_PLAYS = 300
 """How many of the latest plays describe "what you listen to now"."""
@@ -314,7 +315,7 @@ def _reasons(
                         sound_from[row] = (int(liked_v[best]), float(sims[j, best]))
     wanted = set(cf_from.values()) | {r for r, _ in sound_from.values()}
     for row, track in model.tracks(sorted(wanted), store).items():
-        names[row] = f"{track.artist or 'unknown artist'} – {track.display_title}"
+        names[row] = artist_and_title(track)
     for row in picked:
         if row in cf_from and scores.cf[row] > 0:
             out[row].append(f"because you played {names[cf_from[row]]} (often together)")

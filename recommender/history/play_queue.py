@@ -1,4 +1,8 @@
-"""The play queue persisted in the store (`queue_items` + `app_state`), so it survives a restart."""
+"""The play queue persisted in the store (`queue_items` + `app_state`), so it survives a restart.
+
+The queue holds only what is still to come; the playing track is saved beside it. Queues saved
+before that rule kept played entries up to a stored index: loading drops those.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,9 @@ REPEAT_MODES = ("off", "all", "one")
 
 @dataclass
 class SavedQueue:
-    """The queue's track ids in order, which entry plays now, and where in the track we were."""
+    """The tracks still to come in order, the one playing, and where in it we were."""
 
     track_ids: list[int] = field(default_factory=list)
-    current_index: int = -1
     current_track_id: int | None = None
     position_s: float = 0.0
     shuffle: bool = False
@@ -27,23 +30,19 @@ class SavedQueue:
 
 
 def load_queue(store: Store) -> SavedQueue:
-    """The saved queue; ids of tracks no longer in the library are dropped."""
-    ids = [
-        tid
-        for (tid,) in store.conn.execute(
-            "SELECT q.track_id FROM queue_items q JOIN tracks t ON t.id = q.track_id "
-            "ORDER BY q.position"
-        )
-    ]
-    index = _int(store.get_state(QUEUE_INDEX_KEY), -1)
+    """The saved queue; ids of tracks no longer in the library are dropped, and so are the
+    played entries an older save kept (up to and including its current index)."""
+    rows = store.conn.execute(
+        "SELECT q.position, q.track_id FROM queue_items q JOIN tracks t ON t.id = q.track_id "
+        "ORDER BY q.position"
+    ).fetchall()
+    played_up_to = _int(store.get_state(QUEUE_INDEX_KEY), -1)
+    ids = [tid for position, tid in rows if position > played_up_to]
     current = _int(store.get_state(CURRENT_TRACK_KEY), None)
     position = _float(store.get_state(POSITION_KEY), 0.0)
-    if not -1 <= index < len(ids):
-        index = -1
     repeat = store.get_state(REPEAT_KEY) or "off"
     return SavedQueue(
         ids,
-        index,
         current,
         position,
         shuffle=store.get_state(SHUFFLE_KEY) == "1",
@@ -59,7 +58,7 @@ def save_queue(store: Store, saved: SavedQueue) -> None:
             "INSERT INTO queue_items(position, track_id) VALUES (?, ?)",
             list(enumerate(saved.track_ids)),
         )
-        _set(conn, QUEUE_INDEX_KEY, str(saved.current_index))
+        _set(conn, QUEUE_INDEX_KEY, "-1")  # nothing in the saved queue has played
         _set(conn, CURRENT_TRACK_KEY, _opt(saved.current_track_id))
         _set(conn, POSITION_KEY, f"{saved.position_s:.3f}")
         _set(conn, SHUFFLE_KEY, "1" if saved.shuffle else "0")

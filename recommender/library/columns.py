@@ -9,6 +9,7 @@ as `tonearm tracks`.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from recommender.library.fields import (
 )
 from recommender.library.query import Term, TextTerm, fold, parse_query
 from recommender.library.store import Store, path_from_db
+from recommender.library.tracks import artist_name
 
 LIBRARY_ORDER_SQL = (
     "coalesce(albumartist, artist) COLLATE NOCASE, album COLLATE NOCASE, discnumber, "
@@ -376,19 +378,49 @@ def _narrow(running: np.ndarray | None) -> np.ndarray | None:
 
 BROWSER_SEP = _SEP
 """Album entries are "album<SEP>artist", so albums that share a title stay apart."""
+VARIOUS_ARTISTS = "Various artists"
 
 
 def _browser_strings(columns: LibraryColumns, key: str) -> list[str]:
-    artists = [a or b for a, b in zip(columns.albumartist, columns.artist, strict=True)]
+    artists = [artist_name(b, a) for a, b in zip(columns.albumartist, columns.artist, strict=True)]
     if key == "artist":
         return artists
     if key == "album":
-        return [
-            f"{al}{_SEP}{ar}" if al else "" for al, ar in zip(columns.album, artists, strict=True)
-        ]
+        return _album_strings(columns)
     if key == "genre":
         return columns.genre
     raise KeyError(key)
+
+
+def _album_strings(columns: LibraryColumns) -> list[str]:
+    """ "album<SEP>artist" per row. An album is its title with its album artist, or (with no
+    album artist) its title within one folder, so a soundtrack whose tracks name different
+    artists stays one album; its artist is then the one its tracks share, or "Various
+    artists"."""
+    groups: list[tuple[str, str]] = []
+    artists_in: dict[tuple[str, str], set[str]] = {}
+    for album, albumartist, artist, path in zip(
+        columns.album, columns.albumartist, columns.artist, columns.path, strict=True
+    ):
+        if not album:
+            groups.append(("", ""))
+            continue
+        where = f"a:{albumartist.casefold()}" if albumartist else f"d:{os.path.dirname(path)}"
+        group = (album.casefold(), where)
+        groups.append(group)
+        artists_in.setdefault(group, set()).add(albumartist or artist_name(artist))
+    labels: dict[tuple[str, str], str] = {}
+    out = []
+    for album, group in zip(columns.album, groups, strict=True):
+        if not album:
+            out.append("")
+            continue
+        if group not in labels:
+            names = artists_in[group]
+            label = next(iter(names)) if len(names) == 1 else VARIOUS_ARTISTS
+            labels[group] = f"{album}{_SEP}{label}"
+        out.append(labels[group])
+    return out
 
 
 def browser_values(columns: LibraryColumns, key: str) -> list[tuple[str, int]]:

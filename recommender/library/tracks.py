@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterable
 
 from recommender.core.errors import NotFoundError
@@ -15,6 +16,19 @@ from recommender.library.query import compile_query, fold, same_text
 from recommender.library.store import Store, path_from_db, path_to_db
 
 _SELECT = "SELECT " + ", ".join(TRACK_COLUMNS) + " FROM tracks"
+
+UNKNOWN_ARTIST = "Unknown artist"
+"""The one wording for a track without an artist (never "None", "?" or blank)."""
+
+
+def artist_name(artist: str | None, albumartist: str | None = None) -> str:
+    """The artist to show: the track's, else the album artist, else "Unknown artist"."""
+    return (artist or "").strip() or (albumartist or "").strip() or UNKNOWN_ARTIST
+
+
+def artist_and_title(track: Track, sep: str = " – ") -> str:
+    """ "Artist – Title" for messages, playlist names and seeds (one wording everywhere)."""
+    return f"{artist_name(track.artist, track.albumartist)}{sep}{track.display_title}"
 
 
 def track_from_row(row: sqlite3.Row | tuple) -> Track:
@@ -181,3 +195,48 @@ def present_name_rows(store: Store) -> list[tuple]:
         "SELECT id, artist, albumartist, title, album, genre FROM tracks WHERE missing = 0 "
         "ORDER BY id"
     ).fetchall()
+
+
+def fill_missing_artists(store: Store) -> int:
+    """Give tracks without an artist tag the artist their folder makes unambiguous; returns
+    how many were filled.
+
+    The rule (run after each scan): a track with no artist (none tagged, none in its file or
+    folder names) takes its own album artist; else the one album artist its folder's tracks
+    share; else the one artist its folder's other tracks are tagged with. Where the folder
+    holds several, it stays "Unknown artist". The value is marked guessed, like a name read
+    from the path, and a rescan of the file reads its tags afresh.
+    """
+    rows = store.conn.execute(
+        "SELECT id, path, artist, albumartist, guessed FROM tracks WHERE missing = 0"
+    ).fetchall()
+    album_artists: dict[str, set[str]] = {}
+    artists: dict[str, set[str]] = {}
+    for _tid, path, artist, albumartist, guessed in rows:
+        folder = os.path.dirname(path)
+        if albumartist:
+            album_artists.setdefault(folder, set()).add(albumartist.strip())
+        if artist and "artist" not in guessed.split(","):
+            artists.setdefault(folder, set()).add(artist.strip())
+    filled = []
+    for tid, path, artist, albumartist, guessed in rows:
+        if artist:
+            continue
+        folder = os.path.dirname(path)
+        name = albumartist or _only(album_artists.get(folder)) or _only(artists.get(folder))
+        if name:
+            marks = ",".join([g for g in guessed.split(",") if g] + ["artist"])
+            filled.append((name, marks, time.time(), tid))
+    if filled:
+        with store.transaction() as conn:
+            conn.executemany(
+                "UPDATE tracks SET artist = ?, guessed = ?, updated_at = ? WHERE id = ?", filled
+            )
+    return len(filled)
+
+
+def _only(names: set[str] | None) -> str | None:
+    """The single name of a set, ignoring case; None when empty or ambiguous."""
+    if not names or len({n.casefold() for n in names}) != 1:
+        return None
+    return sorted(names)[0]

@@ -74,7 +74,7 @@ def make_fake_app(data_dir: Path, store: Store, settings: Settings | None = None
     QVBoxLayout(host).addWidget(tabs)
     app = FakeApp(host, tabs, settings=settings or Settings.load(data_dir))
 
-    def play_tracks(track_ids, index: int = 0, context: str = "playlist") -> None:
+    def play_tracks(track_ids, index: int = 0, context: str = "playlist", title=None) -> None:
         app.played.append(PlayRequest(list(track_ids), index, context))
 
     def show_message(text: str, timeout_ms: int = 0) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+from PySide6.QtCore import QItemSelectionModel
 
 from player.discovery.flow_playlist_dialog import FlowPlaylistDialog
 from player.discovery.track_discovery import install_track_discovery
@@ -132,3 +133,36 @@ def test_make_playlist_previews_a_flow_and_saves_it(qtbot, make_window, store):
     assert [r[0] for r in rows] == preview
     name = store.conn.execute("SELECT name FROM playlists WHERE id = ?", (saved.args[0],))
     assert name.fetchone()[0] == "Evening flow"
+
+
+def test_radio_shows_its_next_tracks_under_the_queue_and_a_removal_is_a_skip(
+    qtbot, make_window, store, music_dir
+):
+    ids = _radio_library(store, music_dir)
+    window, discovery = _window(make_window)
+    radio = discovery.radio
+    window.add_to_queue([ids[5]])  # the seed waits in the queue (the old first Next replayed it)
+    with qtbot.waitSignal(radio.started, timeout=10_000):
+        _actions(window.library_menu([window.model.row_of_track(ids[5])]))["Start radio"].trigger()
+    assert window.order.queue == []  # it plays now, so it is no longer to come
+    panel = window.queue_panel
+    assert panel.model.rowCount() == 0
+    ahead = panel.ahead_model.track_ids()
+    assert len(ahead) >= 3 and ids[5] not in ahead
+    assert panel.ahead_list.isVisibleTo(panel) and "Radio from" in panel.ahead_title.text()
+    assert "Artist 1 – Song 5" in panel.ahead_title.text()
+
+    removed = ahead[1]
+    panel.ahead_list.selectionModel().select(
+        panel.ahead_model.index(1, 0), QItemSelectionModel.SelectionFlag.Select
+    )
+    with qtbot.waitSignal(radio.refilled, timeout=10_000):
+        panel.remove_selected_ahead()
+    assert removed not in panel.ahead_model.track_ids()
+    skips = store.conn.execute(
+        "SELECT track_id, skipped, context FROM plays WHERE track_id = ?", (removed,)
+    ).fetchall()
+    assert skips == [(removed, 1, "radio")]  # recorded as a skip: the taste model learns
+    next_up = panel.ahead_model.track_ids()[0]
+    window.next_track()
+    assert window.playback.track.id == next_up != ids[5]

@@ -177,3 +177,18 @@ def test_plays_column_counts_listens_and_skips_are_shown_apart(
     assert [p.skipped for p in rec.args[0].plays] == [True]
     assert model.index(row, _col("plays")).data() == ""
     assert model.index(row, _col("skips")).data() == "3"
+
+
+def test_tracks_without_an_artist_read_unknown_artist_and_have_a_browser_entry(
+    qtbot, make_window, store
+):
+    insert_library(store, 30)
+    store.conn.execute("UPDATE tracks SET artist = NULL, albumartist = NULL WHERE id <= 4")
+    window = make_window(sound=False)
+    row = window.model.row_of_track(2)
+    assert window.model.index(row, _col("artist")).data() == "Unknown artist"
+    browser = window.browser
+    texts = [browser.model.index(i, 0).data() for i in range(browser.model.rowCount())]
+    assert "Unknown artist  (4)" in texts and not any("None" in t for t in texts)
+    browser.list.setCurrentIndex(browser.model.index(texts.index("Unknown artist  (4)"), 0))
+    assert sorted(window.model.visible_ids().tolist()) == [1, 2, 3, 4]

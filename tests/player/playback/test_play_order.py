@@ -1,4 +1,5 @@
-"""What plays next: queued tracks first, then the library list; repeat and shuffle rules."""
+"""What plays next: queued tracks first (each leaves the queue as it starts), then the library
+list; repeat and shuffle rules."""
 
 from __future__ import annotations
 
@@ -29,7 +30,11 @@ def test_repeat_one_replays_only_when_a_track_ends():
 def test_repeat_all_wraps_the_queue():
     order = PlayOrder(queue=[1, 2], repeat="all")
     order.start_queue(1)
-    assert order.advance().track_id == 1
+    assert [order.advance().track_id for _ in range(4)] == [1, 2, 1, 2]
+    assert order.queue == [1]  # what has played goes to the back under repeat all
+    one = PlayOrder(queue=[5], repeat="all")
+    one.start_queue(0)
+    assert one.peek_next() == one.advance() and one.current().track_id == 5
 
 
 def test_previous_walks_back_through_what_played_in_shuffle():
@@ -49,19 +54,42 @@ def test_peek_matches_the_next_advance_even_in_shuffle():
         assert order.advance() == peeked
 
 
-def test_moving_rows_keeps_the_playing_entry():
+def test_played_tracks_leave_the_queue_and_previous_puts_them_back():
     order = PlayOrder(queue=[1, 2, 3, 4])
-    order.start_queue(2)  # track 3
-    order.move([0], 4)
-    assert order.queue == [2, 3, 4, 1]
-    assert order.current().track_id == 3
-    order.remove([0])
-    assert order.current().track_id == 3 and order.queue == [3, 4, 1]
+    assert order.start_queue(2).track_id == 3
+    assert order.queue == [1, 2, 4]  # the entries above it are still to come
+    assert order.advance().track_id == 1
+    assert order.queue == [2, 4]
+    order.move([1], 0)
+    assert order.queue == [4, 2] and order.current().track_id == 1
+    assert order.previous().track_id == 3
+    assert order.queue == [1, 4, 2]  # left by Previous: it comes again next
+    assert order.advance().track_id == 1
+
+
+def test_a_list_started_on_a_queued_track_takes_it_out_of_the_queue():
+    order = PlayOrder(queue=[7, 8])
+    order.start_library(np.array([5, 7, 9]), 1)
+    assert order.queue == [8]
+    assert [order.advance().track_id for _ in range(2)] == [8, 9]
+    assert order.ahead(5) == []
+
+
+def test_the_list_ahead_shows_and_loses_removed_tracks():
+    order = PlayOrder()
+    removed: list[list[int]] = []
+    order.ahead_removed.append(removed.append)
+    order.start_library(np.arange(10, 20), 0)
+    assert order.ahead(3) == [11, 12, 13]
+    assert order.remove_ahead([1]) == [12]
+    assert removed == [[12]] and order.ahead(3) == [11, 13, 14]
+    assert order.advance().track_id == 11
+    assert order.advance().track_id == 13
 
 
 def test_shuffled_library_still_plays_queued_tracks_first():
     order = PlayOrder(shuffle=True, rng=random.Random(5))
     order.start_library(np.arange(100, 200), 0)
-    order.insert(order.queue_index + 1, [7])
+    order.insert(0, [7])
     assert order.advance().track_id == 7
     assert 100 <= order.advance().track_id < 200

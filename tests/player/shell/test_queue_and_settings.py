@@ -41,16 +41,35 @@ def test_playing_queue_entry_and_position_are_restored(qtbot, make_window, store
 
     path = write_audio(music_dir / "long.ogg", seconds=10.0)
     tid = insert_file(store, path, duration=10.0, title="Long")
+    later = insert_file(store, write_audio(music_dir / "b.ogg", seconds=2.0), title="Later")
     window = make_window()
-    window.play_now([tid])
+    window.play_now([tid, later])
+    assert window.order.queue == [later]  # the playing track left the queue
+    assert window.queue_model.rowCount() == 1
     qtbot.waitUntil(lambda: window.playback.position_ms() > 1500, timeout=10_000)
     window.close()
 
     again = make_window()
-    assert again.order.queue == [tid] and again.order.queue_index == 0
+    assert again.order.queue == [later]  # played tracks do not come back after a restart
     assert again.playback.track is not None and again.playback.track.id == tid
     qtbot.waitUntil(lambda: again.playback.position_ms() >= 1000, timeout=5000)
     assert not again.playback.is_playing()
+    again.next_track()
+    assert again.playback.track.id == later and again.order.queue == []
+    assert again.queue_model.rowCount() == 0
+
+
+def test_a_queue_saved_with_played_entries_loads_only_what_is_to_come(store):
+    from recommender.history.play_queue import QUEUE_INDEX_KEY, load_queue
+
+    insert_library(store, 5)
+    with store.transaction() as conn:  # the layout before played tracks left the queue
+        conn.executemany(
+            "INSERT INTO queue_items(position, track_id) VALUES (?, ?)",
+            list(enumerate([1, 2, 3, 4])),
+        )
+    store.set_state(QUEUE_INDEX_KEY, "1")  # 1 and 2 had played
+    assert load_queue(store).track_ids == [3, 4]
 
 
 def test_queue_row_drag_moves_entries(make_window, store):

@@ -66,3 +66,21 @@ def test_recommend_remote_falls_back_to_local_and_says_so(data_dir, capsys):
     down = json.loads(capsys.readouterr().out)
     assert down["source"] == "local"
     assert down["reason"] and len(down["recommendations"]) == 3
+
+
+def test_a_seed_without_an_artist_reads_unknown_artist_in_output_and_files(
+    data_dir, tmp_path, capsys
+):
+    _library(data_dir)
+    with open_store(data_dir) as store:
+        store.conn.execute("UPDATE tracks SET artist = NULL, albumartist = NULL WHERE id = 1")
+    common = ["--data-dir", str(data_dir)]
+    assert main(["radio", "1", "-n", "3", *common]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("radio from track Unknown artist – ") and "None" not in first
+    for ext in ("m3u8", "xspf"):
+        out = tmp_path / f"p.{ext}"
+        assert main(["playlist", "--seed", "1", "--length", "5", "--out", str(out), *common]) == 0
+        text = out.read_text()
+        assert "from Unknown artist - " in text and "None" not in text
+    capsys.readouterr()
