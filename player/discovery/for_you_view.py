@@ -58,12 +58,26 @@ def source_badge(source: str) -> str:
     return f'<span style="color:white; background:{colour};">&nbsp;{name}&nbsp;</span>'
 
 
+MIN_ELIDE_WIDTH_PX = 40
 ROW_SLACK_PX = 4
 """Room for the descenders of the small reasons font under a rich-text title."""
 
 
 class RecommendationRow(QWidget):
     """One suggestion: title and artist, its reasons, and what can be done with it."""
+
+    def resizeEvent(self, event) -> None:
+        """The reasons end in "…" where the row is too narrow (the tooltip has them all)."""
+        super().resizeEvent(event)
+        full = " · ".join(self.rec.reasons)
+        width = self.reasons_label.contentsRect().width()
+        if width < MIN_ELIDE_WIDTH_PX:  # not laid out yet
+            return
+        elided = self.reasons_label.fontMetrics().elidedText(
+            full, Qt.TextElideMode.ElideRight, width
+        )
+        if elided != self.reasons_label.text():
+            self.reasons_label.setText(elided)
 
     def row_size_hint(self) -> QSize:
         """The list item's size: the layout's hint measured after polishing, never lower than

@@ -191,3 +191,22 @@ def test_the_order_box_says_why_it_is_off_for_one_track(qtbot, make_window, stor
     two = discovery.open_flow_playlist([ids[3], ids[50]])
     assert two.mode.isEnabled() and not two.mode_note.isVisibleTo(two)
     two.reject()
+
+
+def test_for_you_reasons_end_in_an_ellipsis_where_the_row_is_narrow(qtbot, data_dir, store):
+    window, _discovery = open_window(qtbot, data_dir, store, (1024, 700))
+    view = next(window.views.widget(i) for i in range(window.views.count())
+                if window.views.tabText(i) == "For you")  # fmt: skip
+    with qtbot.waitSignal(view.refreshed, timeout=30_000):
+        window.show_view(view)
+    rows = [r for r in view.rows() if r.isVisible()]
+    assert rows
+    for row in rows:
+        label = row.reasons_label
+        qtbot.waitUntil(lambda label=label: label.width() > 0)
+        full = " · ".join(row.rec.reasons)
+        assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width() + 1
+        assert label.text() == full or label.text().endswith("…")
+        assert label.height() >= label.fontMetrics().height()  # the line is not cut at the bottom
+    assert any(row.reasons_label.text().endswith("…") for row in rows)
+    window.shutdown()
