@@ -92,6 +92,10 @@ def run_app(argv: list[str]) -> int:
         return exc.exit_code
     apply_theme(settings.theme)
     window = MainWindow(data_dir, settings, store)
+    # Closing the main window quits, even with a dialog, the sound map or a stray tool window
+    # still open (Qt would otherwise wait for the last of them, and so did a test run).
+    app.setQuitOnLastWindowClosed(False)
+    window.closed.connect(app.quit)
     install_features(window.context)
     window.show()
     window.start(startup_scan=not args.no_scan)
@@ -101,6 +105,7 @@ def run_app(argv: list[str]) -> int:
     try:
         return app.exec()
     finally:
+        app.setQuitOnLastWindowClosed(True)
         instance.close()
         window.shutdown()
         store.close()

@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
     filterApplied = Signal(int)  # visible rows
     unplayableSkipped = Signal(int, str)  # track id, message
     queueSaved = Signal()
+    closed = Signal()  # after shutdown: the app quits on it, whatever else is still open
 
     def __init__(
         self,
@@ -919,6 +920,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+        self.closed.emit()
 
     def shutdown(self) -> None:
         """Record the play in progress, save queue, position, settings and view state."""

@@ -61,3 +61,20 @@ def test_run_app_moves_an_older_install_to_the_xdg_folders(qapp, tmp_path: Path,
     assert json.loads((config / "settings.json").read_text())["volume"] == 0.25
     assert "[window]" in (config / "window.ini").read_text()  # saved there on quitting
     assert sorted(p.name for p in old.iterdir() if not p.name.startswith("library.db")) == []
+
+
+def test_closing_the_main_window_quits_with_another_window_still_open(
+    qapp, tmp_path: Path, monkeypatch
+):
+    from PySide6.QtWidgets import QWidget
+
+    monkeypatch.setenv("TONEARM_HOME", str(tmp_path / "home"))
+    stray = QWidget()  # a tool window, dialog or sound map left open by the user
+    stray.show()
+    seen: list = []
+    _close_soon(seen)
+    try:
+        assert run_app(["--no-scan"]) == 0  # returns: it used to wait for `stray` to close
+    finally:
+        stray.close()
+    assert seen == [tmp_path / "home"]
