@@ -84,7 +84,8 @@ def spark_session(
     submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit started the JVM, master set
     if master or not submitted:
         builder = builder.master(master or DEFAULT_MASTER)
-    is_local = (master or DEFAULT_MASTER).startswith("local")
+    # under spark-submit the master is the cluster's: 8 shuffle partitions would starve it
+    is_local = (master or ("" if submitted else DEFAULT_MASTER)).startswith("local")
     builder = (
         builder.config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
