@@ -168,14 +168,7 @@ INTROSPECTION = """<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Intro
  </interface>
  <interface name="org.mpris.MediaPlayer2">
   <method name="Raise"/><method name="Quit"/>
-  <property name="CanQuit" type="b" access="read"/>
-  <property name="CanRaise" type="b" access="read"/>
-  <property name="HasTrackList" type="b" access="read"/>
-  <property name="Identity" type="s" access="read"/>
-  <property name="DesktopEntry" type="s" access="read"/>
-  <property name="SupportedUriSchemes" type="as" access="read"/>
-  <property name="SupportedMimeTypes" type="as" access="read"/>
- </interface>
+@ROOT_PROPERTIES@ </interface>
  <interface name="org.mpris.MediaPlayer2.Player">
   <method name="Next"/><method name="Previous"/><method name="Pause"/>
   <method name="PlayPause"/><method name="Stop"/><method name="Play"/>
@@ -184,24 +177,10 @@ INTROSPECTION = """<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Intro
    <arg name="Position" type="x" direction="in"/></method>
   <method name="OpenUri"><arg name="Uri" type="s" direction="in"/></method>
   <signal name="Seeked"><arg name="Position" type="x"/></signal>
-  <property name="PlaybackStatus" type="s" access="read"/>
-  <property name="LoopStatus" type="s" access="readwrite"/>
-  <property name="Rate" type="d" access="readwrite"/>
-  <property name="Shuffle" type="b" access="readwrite"/>
-  <property name="Metadata" type="a{sv}" access="read"/>
-  <property name="Volume" type="d" access="readwrite"/>
-  <property name="Position" type="x" access="read"/>
-  <property name="MinimumRate" type="d" access="read"/>
-  <property name="MaximumRate" type="d" access="read"/>
-  <property name="CanGoNext" type="b" access="read"/>
-  <property name="CanGoPrevious" type="b" access="read"/>
-  <property name="CanPlay" type="b" access="read"/>
-  <property name="CanPause" type="b" access="read"/>
-  <property name="CanSeek" type="b" access="read"/>
-  <property name="CanControl" type="b" access="read"/>
- </interface>
+@PLAYER_PROPERTIES@ </interface>
 </node>
 """
+"""Introspection XML; the @...@ marks take the <property> lines of the property table."""
 
 
 @dataclass(frozen=True)
@@ -380,7 +359,7 @@ class MprisService(QObject):
         if interface == PROPERTIES_INTERFACE:
             return self._properties_call(member, args)
         if interface in ("org.freedesktop.DBus.Introspectable", "") and member == "Introspect":
-            return "s", (INTROSPECTION,)
+            return "s", (self._introspection(),)
         if interface in ("org.freedesktop.DBus.Peer", "") and member == "Ping":
             return None, ()
         methods: dict[str, Callable[..., None]] = {}
@@ -400,6 +379,18 @@ class MprisService(QObject):
         except TypeError as exc:
             raise BusError("org.freedesktop.DBus.Error.InvalidArgs", str(exc)) from exc
         return None, ()
+
+    def _introspection(self) -> str:
+        def lines(interface: str) -> str:
+            return "".join(
+                f'  <property name="{name}" type="{p.signature}" '
+                f'access="{"read" if p.write is None else "readwrite"}"/>\n'
+                for name, p in self._properties[interface].items()
+            )
+
+        return INTROSPECTION.replace("@ROOT_PROPERTIES@", lines(ROOT_INTERFACE)).replace(
+            "@PLAYER_PROPERTIES@", lines(PLAYER_INTERFACE)
+        )
 
     def _properties_call(self, member: str, args: tuple) -> tuple[str | None, tuple]:
         if member == "GetAll":

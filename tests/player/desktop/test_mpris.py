@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import threading
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -419,6 +420,10 @@ def test_bad_calls_get_an_error_reply_and_introspection_lists_the_player(
     xml = _bus_call(qtbot, bus_address, "org.freedesktop.DBus.Introspectable.Introspect")
     assert '<interface name="org.mpris.MediaPlayer2.Player">' in xml
     assert '<property name="Metadata" type="a{sv}" access="read"/>' in xml
+    node = ElementTree.fromstring(xml[xml.index('"') + 1 : xml.rindex('"')])  # well-formed
+    player = node.find("interface[@name='org.mpris.MediaPlayer2.Player']")
+    access = {p.get("name"): p.get("access") for p in player.iter("property")}
+    assert access["Volume"] == "readwrite" and access["Position"] == "read"
     everything = _bus_call(
         qtbot, bus_address, "org.freedesktop.DBus.Properties.GetAll", f"string:{PLAYER}"
     )
