@@ -19,12 +19,11 @@ from recommender.discovery.item_cf import (
     session_matrix,
 )
 from recommender.history.plays import dismissed_ids, history_signature, play_rows
-from recommender.library.matching import normalise_artist, normalise_title
 from recommender.library.store import Store
 from recommender.library.tracks import (
     Track,
     get_tracks,
-    present_name_rows,
+    present_key_rows,
     tracks_signature,
 )
 from recommender.sound.embeddings import embeddings_signature, stored_vectors
@@ -151,27 +150,14 @@ def load_taste_model(store: Store, *, now: float | None = None) -> TasteModel:
     from recommender.sound.similarity import current_model_version
 
     signature = _signature(store)
-    rows = present_name_rows(store)
+    # The names' keys are stored with each track (normalising 100,000 names took longer than
+    # reading them).
+    rows = present_key_rows(store)
     track_ids = np.array([r[0] for r in rows], dtype=np.int64)
     row_of = {t: i for i, t in enumerate(track_ids.tolist())}
-    # An artist's name is normalised once, not once for each of its tracks (a third of a
-    # 100,000-track load went into repeating it).
-    artist_of: dict[str | None, str] = {}
-
-    def artist(name: str | None) -> str:
-        key = artist_of.get(name)
-        if key is None:
-            key = artist_of[name] = normalise_artist(name)
-        return key
-
-    artist_keys = [artist(r[1] or r[2]) for r in rows]
-    recording_keys = [
-        f"{lead}\x1f{title}" if (title := normalise_title(r[3])) else ""
-        for lead, r in zip(artist_keys, rows, strict=True)
-    ]
-    album_keys = [
-        f"{artist(r[2] or r[1])}\x1f{(r[4] or '').casefold()}" if r[4] else "" for r in rows
-    ]
+    artist_keys = [r[1] for r in rows]
+    recording_keys = [f"{r[1]}\x1f{r[2]}" if r[2] else "" for r in rows]
+    album_keys = [f"{r[3]}\x1f{r[4].casefold()}" if r[4] else "" for r in rows]
     genres = [(r[5] or "").casefold() for r in rows]
 
     raw = np.array(

@@ -35,7 +35,7 @@ from recommender.discovery.taste_model import TasteModel
 from recommender.history.imports import read_listens
 from recommender.history.listens import Listen
 from recommender.history.plays import is_skip
-from recommender.library.matching import normalise_artist, recording_key
+from recommender.library.names import normalise_artist, recording_key
 
 TOP_K = 10
 

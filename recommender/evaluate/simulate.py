@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from recommender.discovery.item_cf import PlayArrays
+from recommender.library.names import NAME_KEY_COLUMNS, name_keys
 from recommender.library.store import Store
 
 GENRE_NAMES = (
@@ -243,13 +244,14 @@ def write_to_store(
     rows = [
         (int(ids[i]), f"{root}/{sim.artist[i]}/{sim.album[i]}/{sim.title[i]}.flac", 1000 + i, now,
          "flac", float(sim.duration[i]), sim.title[i], sim.artist[i], sim.album[i], sim.artist[i],
-         sim.genre[i], now, now)
+         sim.genre[i], now, now, *name_keys(sim.artist[i], sim.artist[i], sim.title[i]))
         for i in range(sim.n_tracks)
     ]  # fmt: skip
     with store.transaction() as conn:
         conn.executemany(
             "INSERT INTO tracks(id, path, size, mtime, format, duration, title, artist, album, "
-            "albumartist, genre, added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"albumartist, genre, added_at, updated_at, {', '.join(NAME_KEY_COLUMNS)}) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         if model_version:

@@ -186,6 +186,11 @@ class Track:
         "TEXT", "text", since=3, source="tag", query="composer", in_memory=True, label="Composer",
         tag=_tag("tcom", "composer", "©wrt", "wm/composer", parse="joined"),
     )  # fmt: skip
+    # The names as matching compares them (`names.name_keys`), stored so that a model load does
+    # not normalise every name again; NULL where not computed yet (readers then compute it).
+    artist_key: str | None = _field("TEXT", "text", since=5)
+    title_key: str | None = _field("TEXT", "text", since=5)
+    albumartist_key: str | None = _field("TEXT", "text", since=5)
 
     @property
     def display_title(self) -> str:

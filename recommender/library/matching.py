@@ -11,72 +11,15 @@ song" means.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 
+from recommender.library.names import normalise_album, normalise_artist_title
 from recommender.library.store import Store
+from recommender.library.tracks import NAME_KEYS_SQL
 
 DURATION_TOLERANCE_S = 3.0
 """Durations this close are the same recording (#EXTINF rounds to seconds; encoders differ)."""
 DURATION_TOLERANCE_FRACTION = 0.02
-
-_BRACKETS_RE = re.compile(r"[\(\[\{][^\)\]\}]*[\)\]\}]")
-_FEAT_RE = re.compile(r"\s+(feat\.?|featuring|ft\.?)\s+.*$")
-_DASH_SUFFIX_RE = re.compile(
-    r"\s+[-–—]\s+[^-–—]*\b(remaster(ed)?|live|mono|stereo|version|edit|mix|demo|single|"
-    r"acoustic|bonus|deluxe|radio|instrumental|session)\b[^-–—]*$"
-)
-_NON_WORD_RE = re.compile(r"[^\w]+")
-_ARTIST_SPLIT_RE = re.compile(r"\s*(,|;|/|\bx\b|\bvs\.?\b)\s+.*$")
-
-
-def _fold(text: str) -> str:
-    if not text.isascii():  # strip accents: "Beyoncé" matches "Beyonce"
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return text.casefold()
-
-
-def normalise_title(title: str | None) -> str:
-    """A title without case, punctuation, bracketed notes, "feat." credits or "- Live" tails."""
-    text = _fold(title or "").strip()
-    text = _DASH_SUFFIX_RE.sub("", text)
-    text = _BRACKETS_RE.sub(" ", text)
-    text = _FEAT_RE.sub("", text)
-    text = text.replace("&", " and ")
-    text = _NON_WORD_RE.sub(" ", text)
-    return " ".join(text.split())
-
-
-def normalise_artist(artist: str | None) -> str:
-    """The lead artist only: no "feat."/"ft." guests, no leading "the", no punctuation."""
-    text = _fold(artist or "").strip()
-    text = _BRACKETS_RE.sub(" ", text)
-    text = _FEAT_RE.sub("", text)
-    text = _ARTIST_SPLIT_RE.sub("", text)
-    text = text.replace("&", " and ")
-    text = _NON_WORD_RE.sub(" ", text)
-    text = " ".join(text.split())
-    if text.startswith("the "):
-        text = text[4:]
-    return text
-
-
-def normalise_artist_title(artist: str | None, title: str | None) -> tuple[str, str]:
-    """The (artist, title) key two services agree on for one recording."""
-    return normalise_artist(artist), normalise_title(title)
-
-
-def recording_key(artist: str | None, title: str | None) -> str:
-    """`normalise_artist_title` as one string ("artist\\x1ftitle"); "" when the title is unknown."""
-    a, t = normalise_artist_title(artist, title)
-    return f"{a}\x1f{t}" if t else ""
-
-
-def normalise_album(album: str | None) -> str:
-    """An album name without case, punctuation or "(Deluxe Edition)"-style notes."""
-    return normalise_title(album)
 
 
 def same_duration(a: float | None, b: float | None) -> bool:
@@ -104,21 +47,20 @@ class LibraryMatcher:
         albums: dict[int, str] = {}
         durations: dict[int, float] = {}
         rows = store.conn.execute(
-            "SELECT id, artist, albumartist, title, mb_recording_id, album, duration FROM tracks "
-            "ORDER BY missing, id"
+            f"SELECT id, artist, albumartist, {NAME_KEYS_SQL}, mb_recording_id, album, duration "
+            "FROM tracks ORDER BY missing, id"
         )
-        for tid, artist, albumartist, title, mbid, album, duration in rows:
+        for tid, artist, albumartist, a, t, album_a, mbid, album, duration in rows:
             if mbid:
                 by_mbid.setdefault(mbid.strip().lower(), tid)
-            a, t = normalise_artist_title(artist or albumartist, title)
             if not t:
                 continue
             albums[tid] = normalise_album(album)
             if duration:
                 durations[tid] = float(duration)
             by_key.setdefault(f"{a}\x1f{t}", []).append(tid)
-            if albumartist and albumartist != artist:
-                by_key.setdefault(f"{normalise_artist(albumartist)}\x1f{t}", []).append(tid)
+            if albumartist and albumartist != artist:  # album_a is then albumartist's own key
+                by_key.setdefault(f"{album_a}\x1f{t}", []).append(tid)
             by_title.setdefault(t, []).append((a, tid))
         return cls(by_mbid, by_key, by_title, albums, durations)
 

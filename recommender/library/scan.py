@@ -29,6 +29,7 @@ from recommender.core.progress import (
 )
 from recommender.core.threads import cores_given, worker_pool
 from recommender.library.fields import SCANNED_COLUMNS
+from recommender.library.names import NAME_KEY_COLUMNS, name_keys
 from recommender.library.store import Store, path_from_db, path_to_db
 from recommender.library.tags import UnreadableFile, read_tags
 from recommender.library.walk import FoundFile, WalkProblem, walk_audio_files
@@ -38,7 +39,8 @@ CHUNK_SIZE = 64
 IN_PROCESS_MAX_FILES = 200
 """Below this many files to read, worker start-up costs more than it saves."""
 
-TAG_COLUMNS = SCANNED_COLUMNS
+TAG_COLUMNS = (*SCANNED_COLUMNS, *NAME_KEY_COLUMNS)
+"""What a file's read sets on its row: its tags and stream, and the keys of its names."""
 
 
 @dataclass(frozen=True)
@@ -322,7 +324,8 @@ def _write_batch(
                 summary.errors += 1
                 summary.new_errors.append(ScanError(path, reason or "unreadable"))
                 continue
-            values = [tags.get(c) for c in TAG_COLUMNS]
+            values = [tags.get(c) for c in SCANNED_COLUMNS]
+            values += name_keys(tags.get("artist"), tags.get("albumartist"), tags.get("title"))
             k = known.get(path)
             if k is not None:
                 conn.execute(

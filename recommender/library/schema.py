@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from recommender.library.fields import added_columns, create_tracks_sql
 
+KEYS_FROM_NAMES_SQL = """
+    UPDATE tracks SET artist_key = tonearm_artist_key(artist, albumartist),
+        title_key = tonearm_title_key(title),
+        albumartist_key = tonearm_artist_key(albumartist, artist);
+"""
+"""Recompute every track's stored name keys (`names.name_keys`, through the SQL functions the
+store registers); a later migration repeats it when the normalisation changes."""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first release: tracks (its columns from `fields.Track`), plays, playlists,
     # embeddings, scan errors.
@@ -102,6 +110,22 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE unmatched_listens ADD COLUMN duration REAL;
     ALTER TABLE unmatched_listens ADD COLUMN skipped INTEGER;
     UPDATE unmatched_listens SET duration = seconds_played, seconds_played = NULL;
+    """,
+    # 5: each track stores its normalised names (`names.name_keys`), which every model load
+    # recomputed. NULL means not computed (a row some other program wrote): readers then
+    # compute it. Changing a name by plain SQL without its keys sets them NULL, never stale.
+    added_columns(5)
+    + KEYS_FROM_NAMES_SQL
+    + """
+    CREATE TRIGGER tracks_names_without_keys AFTER UPDATE OF artist, albumartist, title ON tracks
+    WHEN (NEW.artist IS NOT OLD.artist OR NEW.albumartist IS NOT OLD.albumartist
+          OR NEW.title IS NOT OLD.title)
+        AND NEW.artist_key IS OLD.artist_key AND NEW.title_key IS OLD.title_key
+        AND NEW.albumartist_key IS OLD.albumartist_key
+    BEGIN
+        UPDATE tracks SET artist_key = NULL, title_key = NULL, albumartist_key = NULL
+        WHERE id = NEW.id;
+    END;
     """,
 )
 

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from recommender.core.datadir import ensure_data_dir
 from recommender.core.errors import StoreError
+from recommender.library.names import lead_artist_key, normalise_title
 from recommender.library.query import fold
 from recommender.library.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -89,6 +90,9 @@ class Store:
         except sqlite3.Error as exc:
             raise store_error(exc, path, read_only) from exc
         self.conn.create_function("tonearm_fold", 1, fold, deterministic=True)
+        # Name keys for rows that lack them, and for the migration that stores them.
+        self.conn.create_function("tonearm_artist_key", 2, lead_artist_key, deterministic=True)
+        self.conn.create_function("tonearm_title_key", 1, normalise_title, deterministic=True)
         try:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
@@ -243,8 +247,19 @@ class Store:
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (our scripts hold no ';' inside literals)."""
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Split a migration script into statements (our scripts hold no ';' inside literals; a
+    trigger's body holds several, so a piece is joined to the next until it is complete)."""
+    out: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip().strip(";").strip():
+                out.append(pending.strip())
+            pending = ""
+    if pending.strip().strip(";").strip():
+        out.append(pending.strip().rstrip(";"))
+    return out
 
 
 def open_store(data_dir: Path, *, migrate: bool = True) -> Store:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from recommender.core.errors import NotFoundError
 from recommender.library.fields import TRACK_COLUMNS, Track
 from recommender.library.query import compile_query, fold, same_text
+from recommender.library.schema import KEYS_FROM_NAMES_SQL
 from recommender.library.store import Store, path_from_db, path_to_db
 
 _SELECT = "SELECT " + ", ".join(TRACK_COLUMNS) + " FROM tracks"
@@ -189,11 +190,19 @@ def tracks_signature(store: Store) -> tuple:
     return tuple(store.conn.execute("SELECT count(*), max(updated_at) FROM tracks").fetchone())
 
 
-def present_name_rows(store: Store) -> list[tuple]:
-    """(id, artist, album artist, title, album, genre) of the present tracks, by id."""
+NAME_KEYS_SQL = (
+    "coalesce(artist_key, tonearm_artist_key(artist, albumartist)), "
+    "coalesce(title_key, tonearm_title_key(title)), "
+    "coalesce(albumartist_key, tonearm_artist_key(albumartist, artist))"
+)
+"""A track's stored (artist_key, title_key, albumartist_key), computed where a row has none."""
+
+
+def present_key_rows(store: Store) -> list[tuple]:
+    """(id, artist key, title key, album artist key, album, genre) of the present tracks, by
+    id: the names as the taste model compares them, read instead of normalised again."""
     return store.conn.execute(
-        "SELECT id, artist, albumartist, title, album, genre FROM tracks WHERE missing = 0 "
-        "ORDER BY id"
+        f"SELECT id, {NAME_KEYS_SQL}, album, genre FROM tracks WHERE missing = 0 ORDER BY id"
     ).fetchall()
 
 
@@ -231,6 +240,10 @@ def fill_missing_artists(store: Store) -> int:
         with store.transaction() as conn:
             conn.executemany(
                 "UPDATE tracks SET artist = ?, guessed = ?, updated_at = ? WHERE id = ?", filled
+            )
+            conn.executemany(  # the new artist's keys (the names changed without them)
+                KEYS_FROM_NAMES_SQL.strip().rstrip(";") + " WHERE id = ?",
+                [(f[-1],) for f in filled],
             )
     return len(filled)
 

@@ -22,7 +22,7 @@ from recommender.discovery.recommendation import (
     Recommendation,
 )
 from recommender.history.plays import dismissed_ids, most_played_ids
-from recommender.library.matching import normalise_artist
+from recommender.library.names import normalise_artist
 from recommender.library.store import Store
 from recommender.library.tracks import Track, get_tracks, track_by_mbid, tracks_with_artist_word
 from recommender.remote.client import CircuitBreaker, RemoteClient, RemoteRequest, build_request

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from recommender.library.matching import recording_key
+from recommender.library.names import recording_key
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "Tonearm-Protocol"
@@ -63,7 +63,7 @@ class RemoteAnswer:
 # --- normalised keys: one definition for the client, the server and history import -------------
 
 normalise_artist_title = recording_key
-"""The (artist, title) matching key as one string; see `recommender.library.matching`."""
+"""The (artist, title) matching key as one string; see `recommender.library.names`."""
 
 
 def clean_text(value: str, limit: int = MAX_TEXT_CHARS) -> str:

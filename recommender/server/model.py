@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.core.errors import UsageError
-from recommender.library.matching import normalise_artist
+from recommender.library.names import normalise_artist
 from recommender.remote.protocol import normalise_artist_title
 from recommender.server.listens import Listen, item_key, listen_files, read_listens
 from recommender.server.user_cf import ListenerIndex

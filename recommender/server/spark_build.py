@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from recommender.core.errors import UsageError
-from recommender.library.matching import normalise_artist
+from recommender.library.names import normalise_artist
 from recommender.remote.protocol import normalise_artist_title
 from recommender.server.listens import (
     _kind,

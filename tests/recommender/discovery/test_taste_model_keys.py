@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from recommender.discovery.taste_model import load_taste_model
-from recommender.library.matching import normalise_artist, recording_key
+from recommender.library.names import normalise_artist, recording_key
 from tests.library_factory import insert_file
 
 NAMES = [

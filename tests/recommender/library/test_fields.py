@@ -89,6 +89,9 @@ def test_an_upgraded_library_reads_the_new_tag_on_its_next_scan_and_keeps_plays(
     db.execute("ALTER TABLE tracks DROP COLUMN composer")
     db.execute("ALTER TABLE unmatched_listens DROP COLUMN duration")  # schema 4's
     db.execute("ALTER TABLE unmatched_listens DROP COLUMN skipped")
+    db.execute("DROP TRIGGER tracks_names_without_keys")  # schema 5's
+    for column in ("artist_key", "title_key", "albumartist_key"):
+        db.execute(f"ALTER TABLE tracks DROP COLUMN {column}")
     db.execute("PRAGMA user_version = 2")
     db.commit()
     db.close()

@@ -1,4 +1,5 @@
-from recommender.library.matching import LibraryMatcher, normalise_artist_title
+from recommender.library.matching import LibraryMatcher
+from recommender.library.names import normalise_artist_title
 from tests.recommender.history_factory import add_tracks
 
 
