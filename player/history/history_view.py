@@ -275,7 +275,7 @@ class HistoryView(QWidget):
         italic = QFont(self.font())
         italic.setItalic(True)
         for r in snap.recent:
-            track = f"{artist_name(r.artist)} – {r.title or f'Track {r.play.track_id}'}"
+            track = f"{artist_name(r.artist)} – {r.display_title}"
             item = QTreeWidgetItem(
                 [
                     format_when(r.play.started_at, now),

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from recommender.core.text import count_of
+from recommender.core.text import format_duration as _format_duration
+
+__all__ = ["TRACK_IDS_MIME", "count_of", "format_duration", "format_when"]
+
 TRACK_IDS_MIME = "application/x-tonearm-track-ids"
 """Dragged tracks carry their ids, comma-separated, under this MIME type."""
 
 
 def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds:  # NaN
-        return ""
-    s = round(seconds)
-    h, rem = divmod(s, 3600)
-    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
+    """A length for a table cell: blank when unknown."""
+    return _format_duration(seconds, missing="")
 
 
 def format_when(epoch: float, now: float) -> str:
@@ -23,8 +25,3 @@ def format_when(epoch: float, now: float) -> str:
     if age < 86400:
         return dt.datetime.fromtimestamp(epoch).strftime("%H:%M")
     return dt.datetime.fromtimestamp(epoch).strftime("%Y-%m-%d")
-
-
-def count_of(n: int, noun: str, plural: str | None = None) -> str:
-    """ "1 track", "2 tracks", "1,204 tracks": every count a view shows reads right."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

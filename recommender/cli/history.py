@@ -99,7 +99,7 @@ def run_history(args: argparse.Namespace, ctx: Context) -> int:
         mark = "skip" if r.play.skipped else ("done" if r.play.completed else "part")
         print(
             f"{_when(r.play.started_at)}  {mark}  {format_duration(r.play.seconds_played):>6}  "
-            f"{artist_name(r.artist)} - {r.title or '?'}  [{r.play.track_id}]"
+            f"{artist_name(r.artist)} - {r.display_title}  [{r.play.track_id}]"
         )
     return 0
 

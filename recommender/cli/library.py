@@ -7,7 +7,7 @@ import sys
 
 from recommender.cli.context import Context
 from recommender.cli.main import subcommand
-from recommender.cli.output import ProgressBar, format_duration, print_json
+from recommender.cli.output import ProgressBar, count_of, format_duration, print_json
 from recommender.core.datadir import default_music_dir
 
 
@@ -102,5 +102,5 @@ def run_tracks(args: argparse.Namespace, ctx: Context) -> int:
             f"{t.id:>6}  {artist_and_title(t, ' - ')}  [{t.album or '?'}]  "
             f"{format_duration(t.duration)}"
         )
-    print(f"{len(tracks)} track(s)", file=sys.stderr)
+    print(count_of(len(tracks), "track"), file=sys.stderr)
     return 0

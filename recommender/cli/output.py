@@ -8,20 +8,14 @@ import time
 from typing import Any
 
 from recommender.core.progress import Progress
+from recommender.core.text import count_of, format_duration
+
+__all__ = ["ProgressBar", "count_of", "format_duration", "print_json"]
 
 
 def print_json(data: Any) -> None:
     """Machine-readable output: one JSON document, keys in a stable order, ASCII-safe."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=True, default=str) + "\n")
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class ProgressBar:

@@ -114,7 +114,15 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
             }
         )
     elif not recs:
-        print("nothing to recommend yet: scan a music folder first (`tonearm scan`)")
+        from recommender.library.tracks import present_track_count
+
+        if present_track_count(ctx.store):
+            print(
+                "nothing new to recommend: every track was played lately, skipped a lot or is "
+                "blocked; play something, or try `tonearm radio` or `tonearm similar`"
+            )
+        else:
+            print("nothing to recommend yet: scan a music folder first (`tonearm scan`)")
     else:
         _print_recs(recs, args.explain)
     return 0

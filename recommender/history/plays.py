@@ -75,18 +75,24 @@ class RecentPlay:
     play: Play
     artist: str | None
     title: str | None
+    path: str = ""
+
+    @property
+    def display_title(self) -> str:
+        """The title, else the file name (the wording the library table uses)."""
+        return self.title or self.path.rsplit("/", 1)[-1]
 
 
 def recent_plays(store: Store, n: int = 20) -> list[RecentPlay]:
     """The last `n` plays, newest first."""
     rows = store.conn.execute(
         "SELECT p.id, p.track_id, p.started_at, p.seconds_played, p.completed, p.skipped, "
-        "p.context, t.artist, t.title FROM plays p JOIN tracks t ON t.id = p.track_id "
+        "p.context, t.artist, t.title, t.path FROM plays p JOIN tracks t ON t.id = p.track_id "
         "ORDER BY p.started_at DESC, p.id DESC LIMIT ?",
         (int(n),),
     ).fetchall()
     return [
-        RecentPlay(Play(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6]), r[7], r[8])
+        RecentPlay(Play(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6]), r[7], r[8], r[9])
         for r in rows
     ]
 

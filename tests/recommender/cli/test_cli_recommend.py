@@ -84,3 +84,35 @@ def test_a_seed_without_an_artist_reads_unknown_artist_in_output_and_files(
         text = out.read_text()
         assert "from Unknown artist - " in text and "None" not in text
     capsys.readouterr()
+
+
+def test_recommend_says_why_nothing_is_left_when_everything_was_just_played(data_dir, capsys):
+    """A library whose every track was played lately is not "empty": the message says so."""
+    from recommender.history.plays import record_play
+    from tests.recommender.history_factory import add_tracks
+
+    with open_store(data_dir) as store:
+        for track_id in add_tracks(
+            store, [("Air", "Sexy Boy"), ("Air", "Kelly"), ("Can", "Vitamin C")]
+        ):
+            record_play(store, track_id, 200)
+    assert main(["recommend", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "scan a music folder first" not in out
+    assert "nothing new to recommend" in out
+
+
+def test_history_names_an_untitled_track_by_its_file(data_dir, capsys):
+    from recommender.history.plays import recent_plays
+
+    _library(data_dir)
+    with open_store(data_dir) as store:
+        play = recent_plays(store, 1)[0]
+        store.conn.execute("UPDATE tracks SET title = NULL WHERE id = ?", (play.play.track_id,))
+        store.conn.commit()
+        path = store.conn.execute(
+            "SELECT path FROM tracks WHERE id = ?", (play.play.track_id,)
+        ).fetchone()[0]
+    assert main(["history", "-n", "1", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert path.rsplit("/", 1)[-1] in out and " - ?" not in out
