@@ -43,7 +43,7 @@ from recommender.train.dataset import (
 )
 from recommender.train.export import export_onnx, max_parity_error
 from recommender.train.manifest import read_manifest
-from recommender.train.model import SoundCNN
+from recommender.train.model import CHANNELS, SoundCNN
 from recommender.train.split import split_of
 from recommender.train.synth_midi import read_synthetic
 from recommender.train.teacher import teacher_file
@@ -84,6 +84,21 @@ class HeldOutProbe:
             vectors = [pool_track(model(p).numpy()) for p in self.patches]
         model.train()
         return ranking_metrics(cosine_distances(np.stack(vectors)), self.groups)[0]
+
+
+def _standardise(model: SoundCNN, paths: list[Path]) -> None:
+    """Fix the exported standardisation from the training tracks' analysis patches (the same
+    six excerpts `tonearm analyze` reads), so no held-out statistic reaches the model."""
+    model.eval()
+    embedded = []
+    with torch.no_grad():
+        for path in paths:
+            try:
+                embedded.append(model(torch.from_numpy(frontend.track_patches(path))))
+            except frontend.AnalysisError:
+                continue
+    model.set_standardisation(torch.cat(embedded))
+    print(f"standardised with {len(embedded)} training tracks' analysis patches")
 
 
 def _split_tracks(cache: Path, split: str) -> list[CorpusTrack]:
@@ -136,7 +151,7 @@ def train(args: argparse.Namespace) -> dict:
         print(f"distilling from {', '.join(n.name for n in teacher_npzs)} ({args.teacher_layer})")
 
     probe = HeldOutProbe(_split_tracks(cache, "validation")) if args.probe_every else None
-    model = SoundCNN()
+    model = SoundCNN(channels=tuple(args.channels))
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     history = []
     train_started = time.perf_counter()
@@ -177,6 +192,20 @@ def train(args: argparse.Namespace) -> dict:
                 args.temperature,
                 args.teacher_temperature,
                 skip_partners=args.skip_partners,
+            )
+        if batch.teacher_a is not None and args.pooled_weight > 0:
+            # what the library sees is a track's mean over its patches: ask that mean (here of
+            # the two crops) to have the teacher's neighbours too, one row a track
+            pooled = torch.nn.functional.normalize(
+                torch.nn.functional.normalize(f_a, dim=1)
+                + torch.nn.functional.normalize(f_b, dim=1),
+                dim=1,
+            )
+            loss = loss + args.pooled_weight * teacher_kl(
+                pooled,
+                torch.from_numpy(batch.teacher_a),
+                args.temperature,
+                args.teacher_temperature,
             )
         if head is not None:
             predicted = torch.nn.functional.normalize(head(torch.cat([f_a, f_b])), dim=1)
@@ -219,6 +248,9 @@ def train(args: argparse.Namespace) -> dict:
     if best is not None and args.keep_best:
         model.load_state_dict(best[2])
         print(f"keeping the averaged weights of step {best[1]} (validation mAP {best[0]:.3f})")
+
+    if args.standardise:
+        _standardise(model, [cache / r.path for r in train_rows if r not in synthetic])
 
     synthetic_names = {r.soundtrack for r in synthetic}
     real_soundtracks = [n for n in data.soundtrack_names if n not in synthetic_names]
@@ -271,6 +303,9 @@ def train(args: argparse.Namespace) -> dict:
                 "keep_best",
                 "warmup",
                 "stop_step",
+                "pooled_weight",
+                "standardise",
+                "channels",
             )
         },
         "threads": args.threads,
@@ -376,6 +411,25 @@ def main(argv: list[str] | None = None) -> int:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="leave a crop's partner from its own track out of the distillation loss",
+    )
+    parser.add_argument(
+        "--pooled-weight",
+        type=float,
+        default=0.0,
+        help="weight of distilling the mean of each track's two crops (what analysis pools)",
+    )
+    parser.add_argument(
+        "--standardise",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="standardise patch embeddings with the training split's statistics before pooling",
+    )
+    parser.add_argument(
+        "--channels",
+        type=int,
+        nargs=4,
+        default=list(CHANNELS),
+        help="channels of the four conv blocks",
     )
     parser.add_argument("--ema", type=float, default=0.99, help="weight-average decay per step")
     parser.add_argument(

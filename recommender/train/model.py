@@ -35,17 +35,30 @@ class SoundCNN(nn.Module):
     Shapes are fixed by `recommender.sound.frontend`; only the batch size varies.
     """
 
-    def __init__(self, embedding_dim: int = EMBEDDING_DIM) -> None:
+    centre: torch.Tensor
+    spread: torch.Tensor
+
+    def __init__(
+        self, embedding_dim: int = EMBEDDING_DIM, channels: tuple[int, ...] = CHANNELS
+    ) -> None:
         super().__init__()
         self.input_norm = nn.BatchNorm2d(1)  # learns the log-mel level and spread
-        chans = (1, *CHANNELS)
+        chans = (1, *channels)
         self.blocks = nn.Sequential(*(_block(a, b) for a, b in itertools.pairwise(chans)))
-        self.embed = nn.Linear(2 * CHANNELS[-1], embedding_dim)
+        self.embed = nn.Linear(2 * channels[-1], embedding_dim)
         self.projection = nn.Sequential(
             nn.Linear(embedding_dim, embedding_dim),
             nn.ReLU(inplace=True),
             nn.Linear(embedding_dim, embedding_dim),
         )
+        # Per-dimension centre and spread of the unit patch embeddings over the training
+        # split's analysis patches, set by `set_standardisation` after training. Standardising
+        # before the track mean keeps the dimensions every patch shares (the "all music sounds
+        # alike" direction) from outweighing the ones that tell tracks apart, as it does for
+        # the teachers (issue 15: musicnn 0.515 -> 0.547).
+        self.register_buffer("centre", torch.zeros(embedding_dim))
+        self.register_buffer("spread", torch.ones(embedding_dim))
+        self.standardised = False
 
     def features(self, patches: torch.Tensor) -> torch.Tensor:
         x = self.blocks(self.input_norm(patches.unsqueeze(1)))
@@ -53,8 +66,18 @@ class SoundCNN(nn.Module):
         return self.embed(pooled)
 
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
-        """Unit-length patch embeddings (what ships in the ONNX file)."""
-        return nn.functional.normalize(self.features(patches), dim=1)
+        """Unit-length patch embeddings (what ships in the ONNX file), standardised first
+        once `set_standardisation` has run."""
+        unit = nn.functional.normalize(self.features(patches), dim=1)
+        if not self.standardised:
+            return unit
+        return nn.functional.normalize((unit - self.centre) / self.spread, dim=1)
+
+    def set_standardisation(self, unit_embeddings: torch.Tensor) -> None:
+        """Standardise with the centre and spread of these (n, dim) unit patch embeddings."""
+        self.centre.copy_(unit_embeddings.mean(dim=0))
+        self.spread.copy_(unit_embeddings.std(dim=0).clamp(min=1e-4))
+        self.standardised = True
 
     def project(self, patches: torch.Tensor) -> torch.Tensor:
         """Unit-length projections, the space the contrastive loss works in."""

@@ -60,3 +60,22 @@ def test_shipped_model_loads_and_gives_unit_vectors() -> None:
     out = runtime.embed_patches(example_input(3).numpy())
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
     assert SHIPPED.stat().st_size <= 10 * 1024 * 1024
+
+
+def test_standardisation_ships_inside_the_onnx_file(tmp_path: Path) -> None:
+    """The training split's centre and spread travel in the exported graph: onnxruntime gives
+    the standardised unit vectors, not the raw ones, so analysis needs no extra statistics."""
+    torch.manual_seed(1)
+    model = SoundCNN(channels=(8, 8, 16, 16))
+    model.eval()
+    x = example_input(6, seed=4)
+    with torch.no_grad():
+        raw = model(x)
+        model.set_standardisation(model(example_input(32, seed=5)))
+        standardised = model(x)
+    assert (raw - standardised).abs().max() > 1e-2
+    path = tmp_path / "standardised.onnx"
+    export_onnx(model, path, "test-std", {})
+    got = SoundModel(path).embed_patches(x.numpy())
+    np.testing.assert_allclose(got, standardised.numpy(), atol=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
