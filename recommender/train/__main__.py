@@ -115,8 +115,11 @@ def train(args: argparse.Namespace) -> dict:
     generator = torch.Generator().manual_seed(args.seed)
     cache: Path = args.cache.resolve()
     rows = read_manifest(cache)
-    heldout = {r.soundtrack for r in rows if split_of(r.soundtrack) != "train"}
-    train_rows = [r for r in rows if split_of(r.soundtrack) == "train"]
+    # --refit: the recipe and step count were chosen on validation; the model to ship then
+    # learns from train and validation together, and only test stays unheard
+    fit_splits = {"train", "validation"} if args.refit else {"train"}
+    heldout = {r.soundtrack for r in rows if split_of(r.soundtrack) not in fit_splits}
+    train_rows = [r for r in rows if split_of(r.soundtrack) in fit_splits]
     synthetic = read_synthetic(cache) if args.synthetic else []
     if args.synthetic and not synthetic:
         raise SystemExit(
@@ -150,7 +153,11 @@ def train(args: argparse.Namespace) -> dict:
         attach_teacher(data, teacher_npzs, args.teacher_layer, args.teacher_target)
         print(f"distilling from {', '.join(n.name for n in teacher_npzs)} ({args.teacher_layer})")
 
-    probe = HeldOutProbe(_split_tracks(cache, "validation")) if args.probe_every else None
+    probe = (
+        HeldOutProbe(_split_tracks(cache, "validation"))
+        if args.probe_every and not args.refit
+        else None
+    )
     model = SoundCNN(channels=tuple(args.channels))
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     history = []
@@ -306,6 +313,7 @@ def train(args: argparse.Namespace) -> dict:
                 "pooled_weight",
                 "standardise",
                 "channels",
+                "refit",
             )
         },
         "threads": args.threads,
@@ -315,7 +323,7 @@ def train(args: argparse.Namespace) -> dict:
         "loss_history": history,
     }
     report["kept_step"] = best[1] if best is not None and args.keep_best else args.steps - 1
-    if args.evaluate:
+    if args.evaluate and not args.refit:
         # validation only: the test split is scored once per shipped model, by
         # `python -m recommender.evaluate sound --cache DIR`
         evaluation = cache_reports(cache, [SoundModel(out, threads=args.threads)], ["validation"])
@@ -430,6 +438,12 @@ def main(argv: list[str] | None = None) -> int:
         nargs=4,
         default=list(CHANNELS),
         help="channels of the four conv blocks",
+    )
+    parser.add_argument(
+        "--refit",
+        action="store_true",
+        help="train on train + validation with a recipe and --steps chosen on validation "
+        "(no probe; the last averaged weights are exported); test stays held out",
     )
     parser.add_argument("--ema", type=float, default=0.99, help="weight-average decay per step")
     parser.add_argument(
