@@ -49,6 +49,65 @@ def cores_given() -> int:
         return os.cpu_count() or 1
 
 
+class CpuSample:
+    """Idle and total CPU time of the cores this process may use, from /proc/stat (Linux), to
+    see how many of them others leave idle: `idle_cores_since` another sample."""
+
+    def __init__(self, stat_text: str | None = None, cpus: set[int] | None = None) -> None:
+        self.idle = self.total = 0.0
+        self.cores = 0
+        try:
+            text = stat_text if stat_text is not None else _read_proc_stat()
+            mine = cpus if cpus is not None else os.sched_getaffinity(0)
+        except (OSError, AttributeError):
+            return
+        for line in text.splitlines():
+            name, _, rest = line.partition(" ")
+            if not name.startswith("cpu") or not name[3:].isdigit() or int(name[3:]) not in mine:
+                continue
+            ticks = [float(x) for x in rest.split()[:8]]  # user nice system idle iowait ...
+            self.idle += ticks[3] + ticks[4]
+            self.total += sum(ticks)
+            self.cores += 1
+
+    def idle_cores_since(self, earlier: CpuSample, min_ticks: float = 5.0) -> float | None:
+        """Cores left idle between `earlier` and this sample (by everything, this process
+        included); None when unknown or the two are too close together to tell."""
+        if not self.cores or self.cores != earlier.cores:
+            return None
+        total = self.total - earlier.total
+        if total < min_ticks:
+            return None
+        return self.cores * max(0.0, self.idle - earlier.idle) / total
+
+
+def _read_proc_stat() -> str:
+    with open("/proc/stat") as fh:
+        return fh.read()
+
+
+def idle_cores(since: CpuSample) -> float | None:
+    """Cores left idle since the sample `since` was taken; the 1-minute load average stands in
+    when that was too short ago to tell. None when neither is known."""
+    idle = CpuSample().idle_cores_since(since)
+    if idle is not None:
+        return idle
+    try:
+        return max(0.0, cores_given() - os.getloadavg()[0])
+    except (OSError, AttributeError):
+        return None
+
+
+def readers_for(idle: float | None, cores: int) -> int:
+    """Processes worth reading with: this one (busy while `idle` was measured) plus one for
+    each core left idle, up to `cores`; all `cores` when idleness is unknown. On a busy machine
+    more processes only add their start-up and hand-over costs: two scan workers read slower
+    than one process there."""
+    if idle is None:
+        return cores
+    return max(1, min(cores, 1 + int(idle + 0.5)))
+
+
 def set_thread_budget(threads: int = THREADS_PER_PROCESS) -> None:
     """Give this process, and every process it spawns from now on, ``threads`` compute threads
     in BLAS and OpenMP pools. Cheapest before numpy loads; works after too."""

@@ -9,6 +9,7 @@ stored keys (`tracks.KEYS_FROM_NAMES_SQL`); a reader computes any key that is NU
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -40,8 +41,12 @@ def normalise_title(title: str | None) -> str:
     return " ".join(text.split())
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def normalise_artist(artist: str | None) -> str:
-    """The lead artist only: no "feat."/"ft." guests, no leading "the", no punctuation."""
+    """The lead artist only: no "feat."/"ft." guests, no leading "the", no punctuation.
+
+    Cached: an artist's name comes with each of its tracks (a scan normalises it twice a
+    file, as artist and as album artist)."""
     text = _fold(artist or "").strip()
     text = _BRACKETS_RE.sub(" ", text)
     text = _FEAT_RE.sub("", text)

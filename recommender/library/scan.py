@@ -2,7 +2,8 @@
 
 1. Walk the folders (names and stat only).
 2. Compare with the store: unchanged files (same size and mtime) are never opened again.
-3. Read tags of new and changed files in worker processes, streaming results back.
+3. Read tags of new and changed files, in this process and, where cores are idle, in worker
+   processes streaming results back.
 4. Write in batches, each its own transaction: a crash loses at most one batch, and the next
    scan simply reads what is not in the store yet.
 5. Only after the whole walk: files that vanished are marked missing (never deleted, so their
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import os
 import time
@@ -27,20 +29,28 @@ from recommender.core.progress import (
     ProgressCallback,
     never_cancel,
 )
-from recommender.core.threads import cores_given, worker_pool
-from recommender.library.fields import SCANNED_COLUMNS
-from recommender.library.names import NAME_KEY_COLUMNS, name_keys
+from recommender.core.threads import (
+    CpuSample,
+    cores_given,
+    idle_cores,
+    readers_for,
+    worker_pool,
+)
 from recommender.library.store import Store, path_from_db, path_to_db
-from recommender.library.tags import UnreadableFile, read_tags
+from recommender.library.tags import ROW_COLUMNS, ReadResult, read_result, read_results
 from recommender.library.walk import FoundFile, WalkProblem, walk_audio_files
 
 BATCH_SIZE = 500
 CHUNK_SIZE = 64
-IN_PROCESS_MAX_FILES = 200
-"""Below this many files to read, worker start-up costs more than it saves."""
+"""Files a worker reads per task: small enough that this process, reading one between its
+workers' results, keeps them waiting for a few milliseconds only."""
+IN_FLIGHT_PER_WORKER = 4
+"""Chunks handed to each worker ahead, so that none waits for this process to send more."""
+IN_PROCESS_MAX_FILES = 1000
+"""Below this many files to read (a quarter second or so), starting workers costs more CPU
+than they save."""
 
-TAG_COLUMNS = (*SCANNED_COLUMNS, *NAME_KEY_COLUMNS)
-"""What a file's read sets on its row: its tags and stream, and the keys of its names."""
+_TITLE, _ARTIST, _ALBUM = (ROW_COLUMNS.index(c) for c in ("title", "artist", "album"))
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,8 @@ class ScanSummary:
     cancelled: bool = False
     rematched: int = 0
     """Imported listens that now match a track (set by `library_update.update_library`)."""
+    readers: int = 0
+    """Processes that read tags (this one included): 1 on a busy machine or a small scan."""
     new_errors: list[ScanError] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -105,10 +117,6 @@ class ScanSummary:
         return f"{head} in {self.seconds:.1f} s: " + ", ".join(parts)
 
 
-ReadResult = tuple[str, dict[str, Any] | None, str | None]
-"""(path, track columns or None, error reason or None) for one file."""
-
-
 @dataclass(frozen=True)
 class _Known:
     id: int
@@ -117,39 +125,36 @@ class _Known:
     missing: bool
 
 
-def _read_one(item: tuple[str, str]) -> ReadResult:
-    path, root = item
-    try:
-        return path, read_tags(path, root), None
-    except UnreadableFile as exc:
-        return path, None, _storable(exc.reason)
-    except Exception as exc:  # never let one file stop the scan
-        return path, None, _storable(f"unexpected error: {type(exc).__name__}: {exc}")
-
-
-def _storable(text: str) -> str:
-    """Messages may quote odd file names; keep them valid UTF-8 for the database."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def _read_chunk(items: list[tuple[str, str]]) -> list[ReadResult]:
-    return [_read_one(item) for item in items]
-
-
 def _read_all(items: list[tuple[str, str]], workers: int) -> Iterator[ReadResult]:
-    """Tag results in any order; worker processes (spawned: safe from GUI threads) when large."""
+    """Tag results in any order, read by `workers` processes: this one and `workers - 1`
+    spawned ones (safe from GUI threads), for a large enough scan.
+
+    This process reads too, from the far end of the list, whenever no worker's chunk is
+    waiting: so it works while the workers start (0.3 to 0.7 s of spawning and imports), and
+    `workers` readers are `workers` busy processes, not one more that mostly waits. Two
+    workers beside an idle writer were slower than one process on a busy machine."""
     if workers <= 1 or len(items) <= IN_PROCESS_MAX_FILES:
-        for item in items:
-            yield _read_one(item)
+        for path, root in items:
+            yield read_result(path, root)
         return
-    chunks = [items[i : i + CHUNK_SIZE] for i in range(0, len(items), CHUNK_SIZE)]
-    with worker_pool(workers) as pool:
-        futures = [pool.submit(_read_chunk, chunk) for chunk in chunks]
+    chunks = collections.deque(items[i : i + CHUNK_SIZE] for i in range(0, len(items), CHUNK_SIZE))
+    in_flight: set[cf.Future] = set()
+    with worker_pool(workers - 1) as pool:
         try:
-            for fut in cf.as_completed(futures):
-                yield from fut.result()
+            while chunks or in_flight:
+                while chunks and len(in_flight) < IN_FLIGHT_PER_WORKER * (workers - 1):
+                    in_flight.add(pool.submit(read_results, chunks.popleft()))
+                done = {fut for fut in in_flight if fut.done()}
+                if done:
+                    in_flight -= done
+                    for fut in done:
+                        yield from fut.result()
+                elif chunks:
+                    yield from read_results(chunks.pop())
+                else:
+                    cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
         finally:
-            for fut in futures:
+            for fut in in_flight:
                 fut.cancel()
 
 
@@ -167,11 +172,11 @@ def _under(path: str, roots: list[str]) -> bool:
     return any(path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
-def _move_key(size: int, tags: dict[str, Any]) -> tuple:
+def _move_key(size: int, title: Any, artist: Any, album: Any) -> tuple:
     def norm(v: Any) -> str:
         return str(v or "").casefold().strip()
 
-    return (size, norm(tags.get("title")), norm(tags.get("artist")), norm(tags.get("album")))
+    return (size, norm(title), norm(artist), norm(album))
 
 
 def scan_folders(
@@ -182,7 +187,10 @@ def scan_folders(
     cancel: CancelCheck = never_cancel,
     workers: int | None = None,
 ) -> ScanSummary:
-    """Bring the store up to date with `folders`; see the module docstring for the steps."""
+    """Bring the store up to date with `folders`; see the module docstring for the steps.
+
+    `workers`: processes reading tags, this one included; None: one, plus one for each core
+    that other programs left idle during the walk."""
     started = time.monotonic()
     roots = normalise_roots(folders)
     if not roots:
@@ -195,6 +203,7 @@ def scan_folders(
     prog = Progress(0, None, "walking")
     report(prog)
 
+    cpu_before_walk = CpuSample()
     problems: list[WalkProblem] = []
     found: dict[str, FoundFile] = {}
     for f in walk_audio_files(present, problems):
@@ -217,6 +226,7 @@ def scan_folders(
         for p, size, mtime in store.conn.execute("SELECT path, size, mtime FROM scan_errors")
     }
 
+    error_paths = frozenset(known_errors)
     to_read: list[tuple[str, str]] = []
     returned: list[int] = []
     for path, f in found.items():
@@ -246,7 +256,7 @@ def scan_folders(
             "WHERE missing = 1 OR id IN (SELECT value FROM json_each(?))",
             (_json_ids(vanished),),
         ):
-            key = _move_key(size, {"title": title, "artist": artist, "album": album})
+            key = _move_key(size, title, artist, album)
             move_candidates.setdefault(key, tid)
 
     if returned:
@@ -264,16 +274,21 @@ def scan_folders(
     report(prog)
     batch: list[ReadResult] = []
     try:
-        for result in _read_all(to_read, workers or cores_given()):
+        if workers is None:  # as many readers as there are cores others leave idle
+            workers = readers_for(idle_cores(cpu_before_walk), cores_given())
+        summary.readers = 1 if len(to_read) <= IN_PROCESS_MAX_FILES else max(1, workers)
+        for result in _read_all(to_read, workers):
             batch.append(result)
             if len(batch) >= BATCH_SIZE:
-                _write_batch(store, batch, found, known, move_candidates, vanished, summary)
+                _write_batch(
+                    store, batch, found, known, move_candidates, vanished, summary, error_paths
+                )
                 batch.clear()
                 prog.done = summary.added + summary.updated + summary.moved + summary.errors
                 report(prog)
                 if cancel():
                     raise Cancelled
-        _write_batch(store, batch, found, known, move_candidates, vanished, summary)
+        _write_batch(store, batch, found, known, move_candidates, vanished, summary, error_paths)
         batch.clear()
     except Cancelled:
         summary.cancelled = True
@@ -299,22 +314,27 @@ def _write_batch(
     move_candidates: dict[tuple, int],
     vanished: dict[int, str],
     summary: ScanSummary,
+    error_paths: set[str] | frozenset[str] | None = None,
 ) -> None:
-    """One transaction: inserts, updates, moves and errors of up to BATCH_SIZE files."""
+    """One transaction: inserts, updates, moves and errors of up to BATCH_SIZE files.
+
+    `error_paths`: the paths with a stored scan error (None: any may have one), the only ones
+    whose error a good read must delete (a statement per file was a tenth of the writing)."""
     if not batch:
         return
     now = time.time()
-    set_cols = ", ".join(f"{c} = ?" for c in TAG_COLUMNS)
-    insert_cols = ("path", "size", "mtime", *TAG_COLUMNS, "added_at", "updated_at", "missing")
+    set_cols = ", ".join(f"{c} = ?" for c in ROW_COLUMNS)
+    insert_cols = ("path", "size", "mtime", *ROW_COLUMNS, "added_at", "updated_at", "missing")
     insert_sql = (
         f"INSERT INTO tracks ({', '.join(insert_cols)}) "
         f"VALUES ({', '.join('?' * len(insert_cols))})"
     )
+    inserts: list[tuple] = []  # new files, written together: one statement per batch
     with store.transaction() as conn:
-        for path, tags, reason in batch:
+        for path, values, reason in batch:
             f = found[path]
             db_path = path_to_db(path)
-            if tags is None:
+            if values is None:
                 conn.execute(
                     "INSERT INTO scan_errors(path, size, mtime, reason, at) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT(path) DO UPDATE SET size = excluded.size, "
@@ -324,8 +344,6 @@ def _write_batch(
                 summary.errors += 1
                 summary.new_errors.append(ScanError(path, reason or "unreadable"))
                 continue
-            values = [tags.get(c) for c in SCANNED_COLUMNS]
-            values += name_keys(tags.get("artist"), tags.get("albumartist"), tags.get("title"))
             k = known.get(path)
             if k is not None:
                 conn.execute(
@@ -335,7 +353,13 @@ def _write_batch(
                 )
                 summary.updated += 1
             else:
-                moved_id = move_candidates.pop(_move_key(f.size, tags), None)
+                moved_id = (
+                    move_candidates.pop(
+                        _move_key(f.size, values[_TITLE], values[_ARTIST], values[_ALBUM]), None
+                    )
+                    if move_candidates
+                    else None
+                )
                 if moved_id is not None:
                     conn.execute(
                         f"UPDATE tracks SET path = ?, size = ?, mtime = ?, {set_cols}, "
@@ -345,9 +369,11 @@ def _write_batch(
                     vanished.pop(moved_id, None)
                     summary.moved += 1
                 else:
-                    conn.execute(insert_sql, (db_path, f.size, f.mtime, *values, now, now, 0))
+                    inserts.append((db_path, f.size, f.mtime, *values, now, now, 0))
                     summary.added += 1
-            conn.execute("DELETE FROM scan_errors WHERE path = ?", (db_path,))
+            if error_paths is None or path in error_paths:
+                conn.execute("DELETE FROM scan_errors WHERE path = ?", (db_path,))
+        conn.executemany(insert_sql, inserts)
 
 
 def _finish(
@@ -420,7 +446,7 @@ def scan_files(
             summary.unchanged += 1
         else:
             to_read.append((path, f.root))
-    results = [_read_one(item) for item in to_read]
+    results = [read_result(path, root) for path, root in to_read]
     _write_batch(store, results, found, known, {}, {}, summary)
     summary.seconds = time.monotonic() - started
     return summary

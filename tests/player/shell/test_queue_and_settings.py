@@ -109,15 +109,15 @@ def test_settings_dialog_changes_persist(qtbot, make_window, data_dir, tmp_path)
 def test_background_scan_keeps_the_event_loop_turning(
     qtbot, make_window, music_dir: Path, monkeypatch
 ):
-    import recommender.library.scan
+    import recommender.library.tags
 
-    real_read_tags = recommender.library.scan.read_tags
+    real_read_tags = recommender.library.tags.read_tags
 
     def slow_read_tags(path, root=None):  # a slow disk: 20 ms a file, in the scan's thread
         time.sleep(0.02)
         return real_read_tags(path, root)
 
-    monkeypatch.setattr(recommender.library.scan, "read_tags", slow_read_tags)
+    monkeypatch.setattr(recommender.library.tags, "read_tags", slow_read_tags)
     for i in range(40):
         make_track(
             music_dir, f"Artist {i % 4}/Album/{i:02d} song.flac", seconds=0.3, freq=200 + i,

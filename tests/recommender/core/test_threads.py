@@ -95,3 +95,39 @@ def test_cores_given_follows_the_environment_then_the_affinity(
     assert cores_given() == (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     )
+
+
+STAT_BEFORE = """cpu  300 0 100 1000 0 0 0 0 0 0
+cpu0 100 0 50 500 0 0 0 0 0 0
+cpu1 200 0 50 500 0 0 0 0 0 0
+cpu2 0 0 0 0 0 0 0 0 0 0
+intr 12345
+"""
+# 100 ticks later on each core: cpu0 half idle (50 of 100), cpu1 all busy, cpu2 all idle.
+STAT_AFTER = """cpu  450 0 100 1150 0 0 0 0 0 0
+cpu0 150 0 50 550 0 0 0 0 0 0
+cpu1 300 0 50 500 0 0 0 0 0 0
+cpu2 0 0 0 100 0 0 0 0 0 0
+intr 12399
+"""
+
+
+def test_idle_cores_count_only_the_cores_this_process_was_given():
+    from recommender.core.threads import CpuSample
+
+    mine = {0, 1}  # cpu2 is idle but not ours
+    before, after = CpuSample(STAT_BEFORE, mine), CpuSample(STAT_AFTER, mine)
+    assert after.idle_cores_since(before) == pytest.approx(0.5)
+    assert CpuSample(STAT_AFTER, {0, 1, 2}).idle_cores_since(CpuSample(STAT_BEFORE, {0, 1, 2})) \
+        == pytest.approx(1.5)  # fmt: skip
+    assert after.idle_cores_since(after) is None, "no time between the samples: unknown"
+    assert CpuSample("", mine).idle_cores_since(before) is None
+
+
+def test_readers_are_this_process_plus_the_idle_cores():
+    from recommender.core.threads import readers_for
+
+    assert readers_for(0.1, 2) == 1  # the machine is busy: no workers
+    assert readers_for(0.9, 2) == 2
+    assert readers_for(5.0, 4) == 4  # never more than the cores given
+    assert readers_for(None, 4) == 4  # unknown: all of them

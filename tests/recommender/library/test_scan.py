@@ -194,12 +194,17 @@ def test_unreadable_folder_is_reported_not_fatal(store, music_dir: Path, monkeyp
     assert [(e.path, e.reason) for e in summary.new_errors] == [(locked, "permission denied")]
 
 
-def test_parallel_reading_gives_the_same_library(store, music_dir: Path, data_dir: Path):
+def test_parallel_reading_gives_the_same_library(
+    store, music_dir: Path, data_dir: Path, monkeypatch
+):
+    monkeypatch.setattr("recommender.library.scan.IN_PROCESS_MAX_FILES", 10)
     for i in range(260):
         make_track(music_dir, f"d{i % 7}/t{i:03d}.wav", title=f"T{i}", artist=f"A{i % 5}")
-    summary = scan_folders(store, [str(music_dir)], workers=2)
-    assert summary.added == 260
-    assert len({t.title for t in find_tracks(store)}) == 260
+    summary = scan_folders(store, [str(music_dir)], workers=3)
+    assert summary.added == 260 and summary.readers == 3
+    tracks = find_tracks(store)
+    assert len({t.title for t in tracks}) == 260
+    assert {t.artist_key for t in tracks} == {f"a{i}" for i in range(5)}  # keys from workers
 
 
 def test_progress_callback_sees_counts(store, music_dir: Path):
