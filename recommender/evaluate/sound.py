@@ -230,6 +230,9 @@ def evaluate(
     for g in groups:
         sizes[g] = sizes.get(g, 0) + 1
     student = scores[f"sound CNN ({models[0].version})"]
+    heard = {
+        m.version: sorted(set(groups) & m.trained_on) for m in models if set(groups) & m.trained_on
+    }
     differences = {
         f"{next(iter(scores))} - {MFCC_BASELINE}": paired_difference(student, scores[MFCC_BASELINE])
     }
@@ -243,6 +246,7 @@ def evaluate(
         "seconds": round(seconds, 1),
         "methods": {name: summarise(s) for name, s in scores.items()},
         "differences": differences,
+        "trained_on_these": heard,
     }
 
 
@@ -321,6 +325,11 @@ def format_table(report: dict, title: str = "") -> str:
         lines.append(
             f"{name:<44}{s['mAP']:>7.3f}  {_interval(s['mAP_95']):<17}"
             f"{s['P@10']:>6.3f}  {_interval(s['P@10_95'])}"
+        )
+    for version, heard in report.get("trained_on_these", {}).items():
+        lines.append(
+            f"  NOTE: {version} was trained on {len(heard)} of these soundtracks "
+            f"({', '.join(heard)}): its row here is not a held-out score"
         )
     for name, d in report.get("differences", {}).items():
         lines.append(f"  {name}: {d['mAP']:+.3f} mAP {_interval(d['mAP_95'])}")

@@ -89,6 +89,8 @@ class SoundModel:
         if not self.version:
             raise ModelError(f"the sound model {path} does not record its version")
         self.path = path
+        # the soundtracks it learnt from, so an evaluation can say which rows are not held out
+        self.trained_on = {n for n in meta.get("trained_on", "").split(",") if n}
         self.input_name = self.session.get_inputs()[0].name
         self.dim = int(self.session.get_outputs()[0].shape[1])
         self._check_checksum(meta.get(CHECKSUM_KEY, ""))

@@ -48,7 +48,7 @@ from recommender.train.split import split_of
 from recommender.train.synth_midi import read_synthetic
 from recommender.train.teacher import teacher_file
 
-MODEL_VERSION = "sound-cnn-3"
+MODEL_VERSION = "sound-cnn-4"
 TEACHERS = {
     "msd": "musicnn MSD_musicnn (teacher)",
     "mtt": "musicnn MTT_musicnn (teacher)",
@@ -278,6 +278,11 @@ def train(args: argparse.Namespace) -> dict:
         },
     )
     parity = max_parity_error(model, out)
+    if args.save_weights:  # for `python -m recommender.train.ensemble`
+        torch.save(
+            {"state": model.state_dict(), "channels": list(args.channels)},
+            args.save_weights,
+        )
     report = {
         "model_version": args.version,
         "onnx_bytes": out.stat().st_size,
@@ -382,8 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Defaults are the shipped recipe (docs/sound.md has what each choice was worth on the
     # held-out soundtracks): distillation only, whole-track teacher targets with each crop's
-    # partner left out, stretch+EQ augmentation, weight averaging, 250 steps.
-    parser.add_argument("--steps", type=int, default=250)
+    # partner left out, stretch+EQ augmentation, weight averaging, 600 steps, the embeddings
+    # standardised before pooling. The shipped model adds --refit (scripts/train-model).
+    parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--batch-tracks", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--temperature", type=float, default=0.1)
@@ -444,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="train on train + validation with a recipe and --steps chosen on validation "
         "(no probe; the last averaged weights are exported); test stays held out",
+    )
+    parser.add_argument(
+        "--save-weights", type=Path, help="also keep the exported weights (PyTorch) here"
     )
     parser.add_argument("--ema", type=float, default=0.99, help="weight-average decay per step")
     parser.add_argument(

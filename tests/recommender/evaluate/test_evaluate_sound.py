@@ -64,3 +64,30 @@ def test_summary_reports_each_album_and_a_paired_difference() -> None:
     assert summary["per_group"]["b"]["mAP"] < 0.5 and summary["per_group"]["b"]["queries"] == 3
     difference = paired_difference(perfect, worse)
     assert difference["mAP"] > 0 and difference["mAP_95"][0] >= 0
+
+
+def test_a_split_the_model_learnt_from_is_marked_as_not_held_out(tmp_path) -> None:
+    """A refit model trained on validation too: its validation row must say it heard it."""
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    import soundfile as sf
+
+    from recommender.evaluate.sound import CorpusTrack, evaluate, format_table
+    from recommender.sound.model import SoundModel
+    from recommender.train.export import export_onnx
+    from recommender.train.model import SoundCNN
+
+    rng = np.random.default_rng(0)
+    tracks = []
+    for album, hz in (("heard", 220.0), ("unheard", 660.0)):
+        for i in range(2):
+            t = np.arange(16000 * 12) / 16000
+            audio = 0.3 * np.sin(2 * np.pi * hz * (1 + i / 10) * t) + 0.01 * rng.normal(size=t.size)
+            path = tmp_path / f"{album}{i}.flac"
+            sf.write(path, audio.astype(np.float32), 16000)
+            tracks.append(CorpusTrack(path, album))
+    model_path = tmp_path / "m.onnx"
+    export_onnx(SoundCNN(channels=(8, 8, 16, 16)), model_path, "refit-1", {"trained_on": "heard"})
+    report = evaluate(tracks, SoundModel(model_path))
+    assert report["trained_on_these"] == {"refit-1": ["heard"]}
+    assert "refit-1 was trained on 1 of these soundtracks (heard)" in format_table(report)
