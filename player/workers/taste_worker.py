@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject
 
 from player.workers.background import Job, JobRunner
-from recommender.discovery.taste_model import TasteModel, load_taste_model
 from recommender.library.store import Store
-from recommender.sound.embeddings import embeddings_signature
-from recommender.sound.similarity import SimilarityIndex, load_index
+
+if TYPE_CHECKING:  # loaded by the first job that needs them, not before the window's rows
+    from recommender.discovery.taste_model import TasteModel
+    from recommender.sound.similarity import SimilarityIndex
 
 SHUTDOWN_WAIT_MS = 5000
 TasteJob = Callable[[Store, "TasteWorker"], Any]
@@ -53,11 +54,16 @@ class TasteWorker(QObject):
     def model(self, store: Store) -> TasteModel:
         """The kept model, rebuilt when plays, tracks, embeddings or dismissals changed."""
         if self._model is None or self._model.is_stale(store):
+            from recommender.discovery.taste_model import load_taste_model  # scipy: 0.2 s
+
             self._model = load_taste_model(store)
         return self._model
 
     def similarity_index(self, store: Store) -> SimilarityIndex:
         """The sound index (NotFoundError while there are no embeddings), reloaded on change."""
+        from recommender.sound.embeddings import embeddings_signature
+        from recommender.sound.similarity import load_index
+
         signature = embeddings_signature(store)
         if self._index is None or signature != self._index_signature:
             self._index = load_index(store)
