@@ -215,6 +215,20 @@ _RULES: tuple[tuple[str, TagRule, frozenset[str]], ...] = tuple(
     (spec.name, spec.tag, _txxx_names(spec.tag)) for spec in TAG_FIELDS if spec.tag is not None
 )
 """Each tag field with its rule and TXXX names, worked out once instead of once a file."""
+_NO_TAG_VALUES: dict[str, None] = {name: None for name, _, _ in _RULES}
+
+
+def _rules_by_key() -> dict[str, tuple[int, ...]]:
+    out: dict[str, list[int]] = {}
+    for i, (_, rule, _) in enumerate(_RULES):
+        for key in dict.fromkeys((*rule.keys, *rule.fallback)):
+            out.setdefault(key, []).append(i)
+    return {key: tuple(rules) for key, rules in out.items()}
+
+
+_RULES_BY_KEY = _rules_by_key()
+"""Flattened tag key -> the fields (indices in `_RULES`) that read it."""
+_TXXX_RULES = tuple(i for i, (_, _, names) in enumerate(_RULES) if names)
 
 
 def parse_number_pair(text: str | None) -> tuple[int | None, int | None]:
@@ -388,15 +402,15 @@ def read_tags(path: str, root: str | None = None) -> dict[str, Any]:
         "bitrate": int(getattr(info, "bitrate", 0) or 0) or None,
         "has_cover": int(cover),
     }
+    # Most fields are in no tag: None, and only the fields some key of the file names are
+    # parsed (looking each field's keys up was a tenth of a small file's reading).
+    row.update(_NO_TAG_VALUES)
     txxx = _txxx_items(flat)
-    for name, rule, txxx_names in _RULES:
-        for key in rule.keys:
-            if flat.get(key):
-                break
-        else:  # most fields are in no tag: None, nothing to parse
-            if not (rule.fallback or (txxx_names and txxx)):
-                row[name] = None
-                continue
+    wanted = set(_TXXX_RULES) if txxx else set()
+    for key in flat:
+        wanted.update(_RULES_BY_KEY.get(key, ()))
+    for i in sorted(wanted):
+        name, rule, txxx_names = _RULES[i]
         row[name] = read_rule(flat, rule, txxx, txxx_names)
     if fmt == "opus" and row["rg_track_gain"] is None:
         row["rg_track_gain"] = _r128_to_replaygain(flat.get("r128_track_gain"))
