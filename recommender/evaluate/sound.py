@@ -114,7 +114,7 @@ def summarise(scores: QueryScores) -> dict:
 
 
 def cnn_vectors(paths: list[Path], model: SoundModel) -> np.ndarray:
-    return np.stack([pool_track(model.embed_patches(frontend.track_patches(p))) for p in paths])
+    return np.stack([pool_track(model.embed_patches(model.track_patches(p))) for p in paths])
 
 
 def mfcc_statistics(path: Path) -> np.ndarray:
@@ -201,7 +201,11 @@ def evaluate(
             skipped.append(f"{track.path}: no cached outputs of {', '.join(lacking)}")
             continue
         try:
-            patches = frontend.track_patches(track.path)
+            # each model hears its own number of excerpts; decode each count once
+            patches = {
+                n: frontend.track_patches(track.path, n_excerpts=n)
+                for n in {m.excerpts for m in models}
+            }
             if mfcc_cache is not None and key in mfcc_cache:
                 track_stats = mfcc_cache[key]
             else:
@@ -212,7 +216,7 @@ def evaluate(
             skipped.append(f"{track.path}: {exc}")
             continue
         for found, m in zip(vectors, models, strict=True):
-            found.append(pool_track(m.embed_patches(patches)))
+            found.append(pool_track(m.embed_patches(patches[m.excerpts])))
         stats.append(track_stats)
         kept.append(track)
     seconds = time.perf_counter() - started

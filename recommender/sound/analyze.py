@@ -74,7 +74,7 @@ def embed_chunk(model: SoundModel, items: list[tuple[int, str]]) -> ChunkResult:
     for track_id, path in items:
         try:
             started = time.perf_counter()
-            excerpts = frontend.decode_excerpts(Path(path))
+            excerpts = frontend.decode_excerpts(Path(path), n_excerpts=model.excerpts)
             decoded = time.perf_counter()
             decode_s += decoded - started
             track_patches = frontend.patches_from_excerpts(excerpts)

@@ -13,8 +13,11 @@ Choices, and why:
   enough that a few patches spread over a track summarise it. Every patch is computed with
   ``center=False`` framing so a patch from a decoded excerpt equals a crop from a full-track
   spectrogram (training takes crops, analysis decodes excerpts).
-- ``N_EXCERPTS = 6`` excerpts of one patch each, spread over the middle 90 % of the track: about
-  19 s of audio per track instead of the whole file, so analysis seeks and decodes little.
+- Excerpts of one patch each, spread over the middle 90 % of the track, so analysis seeks and
+  decodes a fraction of the file. How many is the model's choice, recorded in its metadata
+  (``excerpts``): ``sound-cnn-4`` takes 12 (37 s of audio; 12 against 6 was worth +0.025
+  validation mAP for three students, docs/sound.md); older models, which record none, took
+  ``N_EXCERPTS = 6``.
 
 Decoding uses soundfile (libsndfile) for the formats it decodes fastest and PyAV (FFmpeg) for
 Opus (FFmpeg's decoder takes half libsndfile's time) and the rest (MP4/AAC/ALAC/WMA and anything
@@ -55,7 +58,7 @@ FMAX_HZ = 8000.0
 PATCH_FRAMES = 128
 PATCH_SAMPLES = N_FFT + HOP * (PATCH_FRAMES - 1)  # 49,792 samples, about 3.11 s
 PATCH_S = PATCH_SAMPLES / SAMPLE_RATE_HZ
-N_EXCERPTS = 6
+N_EXCERPTS = 6  # = model.OLD_MODEL_EXCERPTS; a model records its own
 EDGE_FRACTION = 0.05  # skip intros and fade-outs
 MIN_TRACK_S = 1.0  # shorter than this is a click, not music: reported as an error
 SILENCE_RMS = 1e-4  # about -80 dBFS
@@ -363,8 +366,10 @@ def _fit_patch(audio: np.ndarray) -> np.ndarray:
     return np.tile(audio, reps)[:PATCH_SAMPLES]
 
 
-def decode_excerpts(path: Path, info: AudioInfo | None = None) -> list[np.ndarray]:
-    """The N_EXCERPTS mono 16 kHz excerpts analysis listens to (the decode stage).
+def decode_excerpts(
+    path: Path, info: AudioInfo | None = None, n_excerpts: int = N_EXCERPTS
+) -> list[np.ndarray]:
+    """The ``n_excerpts`` mono 16 kHz excerpts analysis listens to (the decode stage).
 
     Raises AnalysisError for a file that cannot be decoded or is shorter than MIN_TRACK_S.
     """
@@ -376,7 +381,7 @@ def decode_excerpts(path: Path, info: AudioInfo | None = None) -> list[np.ndarra
     if info.duration_s < MIN_TRACK_S:
         raise AnalysisError(f"too short ({info.duration_s:.2f} s) to analyse")
     try:
-        return read_excerpts(path, excerpt_starts_s(info.duration_s), PATCH_S)
+        return read_excerpts(path, excerpt_starts_s(info.duration_s, n_excerpts), PATCH_S)
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
         raise AnalysisError(f"cannot decode {path.name}: {exc}") from exc
 
@@ -397,9 +402,11 @@ def patches_from_excerpts(excerpts: list[np.ndarray]) -> np.ndarray:
     return log_mel_patches(np.stack([_fit_patch(e) for e in loud]))
 
 
-def track_patches(path: Path, info: AudioInfo | None = None) -> np.ndarray:
+def track_patches(
+    path: Path, info: AudioInfo | None = None, n_excerpts: int = N_EXCERPTS
+) -> np.ndarray:
     """Decode and turn one file into log-mel patches; AnalysisError says why not."""
-    return patches_from_excerpts(decode_excerpts(path, info))
+    return patches_from_excerpts(decode_excerpts(path, info, n_excerpts))
 
 
 def full_track_log_mel(path: Path) -> np.ndarray:

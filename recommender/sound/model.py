@@ -16,6 +16,8 @@ VERSION_KEY = "model_version"
 CHECKSUM_KEY = "tonearm_sha256"
 """sha256 of the model file with this value's own 64 characters read as zeros (see seal_model)."""
 CHECKSUM_PLACEHOLDER = "0" * 64
+OLD_MODEL_EXCERPTS = 6
+"""Excerpts a track for models that record no ``excerpts`` (before sound-cnn-4)."""
 PROOF_SEED = 20261202  # the fixed input every model must turn into finite unit vectors
 
 
@@ -91,6 +93,8 @@ class SoundModel:
         self.path = path
         # the soundtracks it learnt from, so an evaluation can say which rows are not held out
         self.trained_on = {n for n in meta.get("trained_on", "").split(",") if n}
+        # how many excerpts of a track it pools (models before sound-cnn-4 record none)
+        self.excerpts = _positive_int(meta.get("excerpts"), OLD_MODEL_EXCERPTS)
         self.input_name = self.session.get_inputs()[0].name
         self.dim = int(self.session.get_outputs()[0].shape[1])
         self._check_checksum(meta.get(CHECKSUM_KEY, ""))
@@ -124,10 +128,24 @@ class SoundModel:
                 "reinstall Tonearm or train it again"
             )
 
+    def track_patches(self, path: Path) -> np.ndarray:
+        """The log-mel patches of the excerpts this model listens to."""
+        from recommender.sound import frontend  # scipy and decoders: not for the About box
+
+        return frontend.track_patches(path, n_excerpts=self.excerpts)
+
     def embed_patches(self, patches: np.ndarray) -> np.ndarray:
         """(n, mels, frames) log-mel patches to (n, dim) unit vectors."""
         out = self.session.run(None, {self.input_name: patches.astype(np.float32, copy=False)})
         return out[0]
+
+
+def _positive_int(text: str | None, default: int) -> int:
+    try:
+        value = int(text) if text else default
+    except ValueError:
+        return default
+    return value if value > 0 else default
 
 
 def pool_track(patch_embeddings: np.ndarray) -> np.ndarray:

@@ -69,11 +69,12 @@ class HeldOutProbe:
     held-out mAP; the full three-way evaluation runs once, on the exported ONNX file.
     """
 
-    def __init__(self, tracks: list) -> None:
+    def __init__(self, tracks: list, n_excerpts: int) -> None:
         self.patches, self.groups = [], []
         for track in tracks:
             try:
-                self.patches.append(torch.from_numpy(frontend.track_patches(track.path)))
+                patches = frontend.track_patches(track.path, n_excerpts=n_excerpts)
+                self.patches.append(torch.from_numpy(patches))
             except frontend.AnalysisError:
                 continue
             self.groups.append(track.group)
@@ -86,7 +87,7 @@ class HeldOutProbe:
         return ranking_metrics(cosine_distances(np.stack(vectors)), self.groups)[0]
 
 
-def _standardise(model: SoundCNN, paths: list[Path]) -> None:
+def _standardise(model: SoundCNN, paths: list[Path], n_excerpts: int) -> None:
     """Fix the exported standardisation from the training tracks' analysis patches (the same
     six excerpts `tonearm analyze` reads), so no held-out statistic reaches the model."""
     model.eval()
@@ -94,7 +95,8 @@ def _standardise(model: SoundCNN, paths: list[Path]) -> None:
     with torch.no_grad():
         for path in paths:
             try:
-                embedded.append(model(torch.from_numpy(frontend.track_patches(path))))
+                patches = frontend.track_patches(path, n_excerpts=n_excerpts)
+                embedded.append(model(torch.from_numpy(patches)))
             except frontend.AnalysisError:
                 continue
     model.set_standardisation(torch.cat(embedded))
@@ -154,7 +156,7 @@ def train(args: argparse.Namespace) -> dict:
         print(f"distilling from {', '.join(n.name for n in teacher_npzs)} ({args.teacher_layer})")
 
     probe = (
-        HeldOutProbe(_split_tracks(cache, "validation"))
+        HeldOutProbe(_split_tracks(cache, "validation"), args.excerpts)
         if args.probe_every and not args.refit
         else None
     )
@@ -177,7 +179,8 @@ def train(args: argparse.Namespace) -> dict:
         optimiser.add_param_group({"params": head.parameters()})
     best: tuple[float, int, dict] | None = None
     model.train()
-    for step in range(args.steps):
+    step = args.steps - 1
+    for step in range(0 if args.from_weights else args.steps):
         for group in optimiser.param_groups:
             group["lr"] = _learning_rate(step, args.steps, args.lr, args.warmup)
         batch = sample_pairs(data, args.batch_tracks, rng)
@@ -252,12 +255,16 @@ def train(args: argparse.Namespace) -> dict:
             break
     train_s = time.perf_counter() - train_started
     model = cast(SoundCNN, averaged.module)
-    if best is not None and args.keep_best:
+    if args.from_weights:  # the weights of an earlier run of this command: export them again
+        model.load_state_dict(torch.load(args.from_weights)["state"])
+    elif best is not None and args.keep_best:
         model.load_state_dict(best[2])
         print(f"keeping the averaged weights of step {best[1]} (validation mAP {best[0]:.3f})")
 
     if args.standardise:
-        _standardise(model, [cache / r.path for r in train_rows if r not in synthetic])
+        _standardise(
+            model, [cache / r.path for r in train_rows if r not in synthetic], args.excerpts
+        )
 
     synthetic_names = {r.soundtrack for r in synthetic}
     real_soundtracks = [n for n in data.soundtrack_names if n not in synthetic_names]
@@ -275,6 +282,7 @@ def train(args: argparse.Namespace) -> dict:
             "stopped_at": str(step),
             "kept_step": str(best[1] if best is not None and args.keep_best else args.steps - 1),
             "teacher": TEACHERS[args.teacher] if args.teacher_weight > 0 else "",
+            "excerpts": str(args.excerpts),
         },
     )
     parity = max_parity_error(model, out)
@@ -319,6 +327,7 @@ def train(args: argparse.Namespace) -> dict:
                 "standardise",
                 "channels",
                 "refit",
+                "excerpts",
             )
         },
         "threads": args.threads,
@@ -453,6 +462,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--save-weights", type=Path, help="also keep the exported weights (PyTorch) here"
+    )
+    parser.add_argument(
+        "--excerpts",
+        type=int,
+        default=12,
+        help="excerpts a track that analysis pools (recorded in the model; chosen on validation)",
+    )
+    parser.add_argument(
+        "--from-weights",
+        type=Path,
+        help="skip training: standardise and export weights saved by --save-weights",
     )
     parser.add_argument("--ema", type=float, default=0.99, help="weight-average decay per step")
     parser.add_argument(

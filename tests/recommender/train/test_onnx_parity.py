@@ -79,3 +79,18 @@ def test_standardisation_ships_inside_the_onnx_file(tmp_path: Path) -> None:
     got = SoundModel(path).embed_patches(x.numpy())
     np.testing.assert_allclose(got, standardised.numpy(), atol=1e-4)
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_model_says_how_many_excerpts_of_a_track_it_pools(tmp_path: Path) -> None:
+    """Analysis hears as many excerpts as the model was chosen with; older models said none."""
+    import soundfile as sf
+
+    t = np.arange(16000 * 40) / 16000
+    song = tmp_path / "song.flac"
+    sf.write(song, (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32), 16000)
+    model = SoundCNN(channels=(8, 8, 16, 16))
+    twelve, old = tmp_path / "twelve.onnx", tmp_path / "old.onnx"
+    export_onnx(model, twelve, "test-12", {"excerpts": "12"})
+    export_onnx(model, old, "test-old", {})
+    assert SoundModel(twelve).track_patches(song).shape[0] == 12
+    assert SoundModel(old).track_patches(song).shape[0] == 6
