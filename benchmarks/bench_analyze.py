@@ -124,14 +124,14 @@ def converted(paths: list[Path]) -> list[Path]:
     return result
 
 
-def _reference_excerpts(path: Path) -> np.ndarray:
+def _reference_excerpts(path: Path, n_excerpts: int) -> np.ndarray:
     """The front end as it was (libsndfile for all, mean over channels, one soxr call and one
     float64 numpy FFT per excerpt): the baseline for the decode and front-end stages."""
     info = sf.info(str(path))
     excerpts = []
     with sf.SoundFile(str(path)) as f:
         n = int(np.ceil(frontend.PATCH_S * f.samplerate))
-        for start_s in frontend.excerpt_starts_s(info.frames / info.samplerate):
+        for start_s in frontend.excerpt_starts_s(info.frames / info.samplerate, n_excerpts):
             f.seek(int(start_s * f.samplerate))
             mono = f.read(n, dtype="float32", always_2d=True).mean(axis=1)
             excerpts.append(soxr.resample(mono, f.samplerate, frontend.SAMPLE_RATE_HZ, "HQ"))
@@ -158,7 +158,7 @@ def stage_split(paths: list[Path], model: SoundModel, reference: bool = False) -
     clocks = (time.perf_counter, time.process_time)  # CPU time says more on a loaded machine
     for path in paths:
         marks = [tuple(c() for c in clocks)]
-        excerpts = decode_fn(path)
+        excerpts = decode_fn(path, n_excerpts=model.excerpts)
         marks.append(tuple(c() for c in clocks))
         patches = features_fn(excerpts)
         marks.append(tuple(c() for c in clocks))
@@ -177,7 +177,7 @@ def stage_split(paths: list[Path], model: SoundModel, reference: bool = False) -
     }
 
 
-def end_to_end(paths: list[Path], workers: int) -> float:
+def end_to_end(paths: list[Path], workers: int, model_path: Path) -> float:
     with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp)) as store:
         now = time.time()
         with store.transaction() as conn:
@@ -185,7 +185,7 @@ def end_to_end(paths: list[Path], workers: int) -> float:
                 "INSERT INTO tracks(path, size, mtime, added_at, updated_at) VALUES (?,?,?,?,?)",
                 [(str(p), p.stat().st_size, now, now, now) for p in paths],
             )
-        summary = embed_tracks(store, MODEL_PATH, workers=workers)
+        summary = embed_tracks(store, model_path, workers=workers)
         assert summary.embedded == len(paths), summary.errors
         return summary.rate
 
@@ -200,6 +200,10 @@ def main() -> None:
         "--convert", action="store_true", help="with --files: re-encode half to Opus, MP3, FLAC"
     )
     parser.add_argument("--workers", type=int, default=cores_given())
+    parser.add_argument("--model", type=Path, default=MODEL_PATH, help="the model to time")
+    parser.add_argument(
+        "--compare", type=Path, help="another model (say the one before) timed end to end too"
+    )
     args = parser.parse_args()
     if args.files:
         paths = real_files(args.files, args.tracks)
@@ -214,11 +218,14 @@ def main() -> None:
     else:
         paths = generate(args.tracks, args.format)
         what = f"{len(paths)} generated {args.format} tracks of 3-5 min"
-    model = SoundModel(MODEL_PATH, threads=1)
+    model = SoundModel(args.model, threads=1)
     stage_split(paths[:4], model)  # warm caches and lazy imports
     split = stage_split(paths, model)
     before = stage_split(paths, model, reference=True)
-    print(f"{what}, model {model.version}, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{what}, model {model.version} ({model.excerpts} excerpts a track), "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     print("| format | stage (1 process) | ms/track (CPU ms) | baseline: reference front end |")
     print("| --- | --- | ---: | ---: |")
     for fmt in [f for f in split if f != "all"] + ["all"]:
@@ -233,12 +240,20 @@ def main() -> None:
             )
             print(f"| {fmt} | {stage} | {wall:.1f} ({cpu:.1f}) | {base[0]:.1f} ({base[1]:.1f}) |")
     floor = args.workers * 1000 / sum(v[0] for v in split["all"].values())
-    rates = [end_to_end(paths, args.workers) for _ in range(args.runs)]
-    print(
-        f"| all | end to end, {args.workers} workers, tracks/s | "
-        f"{statistics.median(rates):.1f} (runs {', '.join(f'{r:.1f}' for r in rates)}) | "
-        f"{floor:.1f} (floor: {args.workers} x the 1-process total) |"
-    )
+    others = [args.compare] if args.compare else []
+    for model_path in [args.model, *others]:
+        rates = [end_to_end(paths, args.workers, model_path) for _ in range(args.runs)]
+        timed = SoundModel(model_path, threads=1)
+        print(
+            f"| all | end to end, {timed.version} ({timed.excerpts} excerpts), {args.workers} "
+            f"workers, tracks/s | "
+            f"{statistics.median(rates):.1f} (runs {', '.join(f'{r:.1f}' for r in rates)}) | "
+            + (
+                f"{floor:.1f} (floor: {args.workers} x the 1-process total) |"
+                if timed.version == model.version
+                else "|"
+            )
+        )
     print(f"target: >= 25 tracks/s end to end on 2 cores; load average {os.getloadavg()[0]:.1f}")
 
 
