@@ -1,6 +1,6 @@
 """Every benchmark in one go, each number printed beside its baseline from the same run.
 
-Run: python benchmarks/run_all.py [--quick]
+Run: python benchmarks/run_all.py [--quick] [--real CACHE/corpus]
 Runs bench_analyze, bench_recommend, bench_scan and bench_gui one after another (each prints
 its own table with the baseline beside every number), then times `tonearm --version` and
 `--help` beside a bare Python start. The load average is printed before and after each, since
@@ -49,10 +49,22 @@ def _median_start_ms(args: list[str], runs: int = 7) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, to check it runs")
+    parser.add_argument(
+        "--real",
+        type=Path,
+        help="also time analysis on real 3-5 min music under this folder (e.g. the training "
+        "cache's corpus/), half re-encoded to Opus, MP3 and FLAC",
+    )
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     print(f"# {time.strftime('%Y-%m-%d %H:%M')} UTC, {os.cpu_count()} cores", flush=True)
-    for script, script_args in (QUICK if args.quick else FULL).items():
+    runs = dict(QUICK if args.quick else FULL)
+    if args.real:
+        runs["bench_analyze.py --files"] = [
+            "--files", str(args.real), "--convert", *runs["bench_analyze.py"]
+        ]  # fmt: skip
+    for name, script_args in runs.items():
+        script = name.split()[0]
         head = f"{script} {' '.join(script_args)}"
         print(f"\n## {head}  (load average before: {_load()})", flush=True)
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *script_args],
