@@ -58,7 +58,7 @@ FMAX_HZ = 8000.0
 PATCH_FRAMES = 128
 PATCH_SAMPLES = N_FFT + HOP * (PATCH_FRAMES - 1)  # 49,792 samples, about 3.11 s
 PATCH_S = PATCH_SAMPLES / SAMPLE_RATE_HZ
-N_EXCERPTS = 6  # = model.OLD_MODEL_EXCERPTS; a model records its own
+N_EXCERPTS = 6  # for models that record no `excerpts` (before sound-cnn-4)
 EDGE_FRACTION = 0.05  # skip intros and fade-outs
 MIN_TRACK_S = 1.0  # shorter than this is a click, not music: reported as an error
 SILENCE_RMS = 1e-4  # about -80 dBFS

@@ -16,8 +16,6 @@ VERSION_KEY = "model_version"
 CHECKSUM_KEY = "tonearm_sha256"
 """sha256 of the model file with this value's own 64 characters read as zeros (see seal_model)."""
 CHECKSUM_PLACEHOLDER = "0" * 64
-OLD_MODEL_EXCERPTS = 6
-"""Excerpts a track for models that record no ``excerpts`` (before sound-cnn-4)."""
 PROOF_SEED = 20261202  # the fixed input every model must turn into finite unit vectors
 
 
@@ -94,7 +92,9 @@ class SoundModel:
         # the soundtracks it learnt from, so an evaluation can say which rows are not held out
         self.trained_on = {n for n in meta.get("trained_on", "").split(",") if n}
         # how many excerpts of a track it pools (models before sound-cnn-4 record none)
-        self.excerpts = _positive_int(meta.get("excerpts"), OLD_MODEL_EXCERPTS)
+        from recommender.sound.frontend import N_EXCERPTS  # analysis loads it anyway
+
+        self.excerpts = _positive_int(meta.get("excerpts"), N_EXCERPTS)
         self.input_name = self.session.get_inputs()[0].name
         self.dim = int(self.session.get_outputs()[0].shape[1])
         self._check_checksum(meta.get(CHECKSUM_KEY, ""))
