@@ -33,7 +33,7 @@ set_thread_budget()  # as `tonearm analyze` does, before numpy's pools start
 from recommender.library.store import open_store  # noqa: E402
 from recommender.sound import frontend  # noqa: E402
 from recommender.sound.analyze import embed_tracks  # noqa: E402
-from recommender.sound.model import MODEL_PATH, SoundModel, pool_track  # noqa: E402
+from recommender.sound.model import MODEL_PATH, SoundModel  # noqa: E402
 
 MIX = ("ogg", "opus", "mp3", "flac")
 SUBTYPES = {"opus": ("OGG", "OPUS"), "mp3": ("MP3", "MPEG_LAYER_III")}
@@ -162,7 +162,7 @@ def stage_split(paths: list[Path], model: SoundModel, reference: bool = False) -
         marks.append(tuple(c() for c in clocks))
         patches = features_fn(excerpts)
         marks.append(tuple(c() for c in clocks))
-        pool_track(model.embed_patches(patches))
+        model.track_vector(patches)  # the CNN, pooling and the timbre head, if any
         marks.append(tuple(c() for c in clocks))
         for key in (path.suffix.lstrip("."), "all"):
             row = times.setdefault(key, {"decode": [], "front end": [], "model": []})

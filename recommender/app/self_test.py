@@ -160,7 +160,7 @@ def step_model(state: SelfTestState) -> str:
     from recommender.sound.model import MODEL_PATH, SoundModel
 
     state.model = model = SoundModel(state.model_path or MODEL_PATH)
-    return f"{model.version}, {model.dim}-d, {model.path}"
+    return f"{model.version}, {model.track_dim}-d, {model.path}"
 
 
 def step_analyze(state: SelfTestState) -> str:

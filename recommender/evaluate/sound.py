@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from recommender.sound import frontend
-from recommender.sound.model import MODEL_PATH, SoundModel, pool_track
+from recommender.sound.model import MODEL_PATH, SoundModel
 from recommender.train.metrics import (  # noqa: F401  (re-exported for callers)
     PRECISION_AT,
     QueryScores,
@@ -114,7 +114,7 @@ def summarise(scores: QueryScores) -> dict:
 
 
 def cnn_vectors(paths: list[Path], model: SoundModel) -> np.ndarray:
-    return np.stack([pool_track(model.embed_patches(model.track_patches(p))) for p in paths])
+    return np.stack([model.track_vector(model.track_patches(p)) for p in paths])
 
 
 def mfcc_statistics(path: Path) -> np.ndarray:
@@ -216,7 +216,7 @@ def evaluate(
             skipped.append(f"{track.path}: {exc}")
             continue
         for found, m in zip(vectors, models, strict=True):
-            found.append(pool_track(m.embed_patches(patches[m.excerpts])))
+            found.append(m.track_vector(patches[m.excerpts]))
         stats.append(track_stats)
         kept.append(track)
     seconds = time.perf_counter() - started

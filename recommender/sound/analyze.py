@@ -24,7 +24,7 @@ from recommender.core.threads import cores_given, worker_pool
 from recommender.library.store import Store
 from recommender.sound import frontend
 from recommender.sound.embeddings import save_embeddings, tracks_to_embed
-from recommender.sound.model import MODEL_PATH, SoundModel, is_storable, pool_track
+from recommender.sound.model import MODEL_PATH, SoundModel, is_storable
 
 CHUNK_TRACKS = 16  # 96 patches per onnxruntime call; small enough to commit often
 
@@ -92,8 +92,8 @@ def embed_chunk(model: SoundModel, items: list[tuple[int, str]]) -> ChunkResult:
     if patches:
         embedded = model.embed_patches(np.concatenate(patches))
         owner_ids = np.array(owners)
-        for track_id in dict.fromkeys(owners):
-            vector = pool_track(embedded[owner_ids == track_id])
+        for track_id, track_patches in zip(dict.fromkeys(owners), patches, strict=True):
+            vector = model.track_vector(track_patches, embedded[owner_ids == track_id])
             if is_storable(vector):
                 vectors.append((track_id, vector))
             else:

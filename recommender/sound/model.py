@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,8 @@ CHECKSUM_KEY = "tonearm_sha256"
 """sha256 of the model file with this value's own 64 characters read as zeros (see seal_model)."""
 CHECKSUM_PLACEHOLDER = "0" * 64
 PROOF_SEED = 20261202  # the fixed input every model must turn into finite unit vectors
+HEAD_KEY = "track_head"
+"""Metadata holding a TrackHead as JSON (sound-cnn-5 on); models without one pool plainly."""
 
 
 def file_checksum(data: bytes, recorded: str) -> str:
@@ -98,6 +102,8 @@ class SoundModel:
         self.input_name = self.session.get_inputs()[0].name
         self.dim = int(self.session.get_outputs()[0].shape[1])
         self._check_checksum(meta.get(CHECKSUM_KEY, ""))
+        self.head = TrackHead.from_metadata(meta.get(HEAD_KEY), self.dim, path)
+        self.track_dim = self.dim + (self.head.timbre_dim if self.head else 0)
         self._check_finite_outputs()
 
     def _check_checksum(self, recorded: str) -> None:
@@ -139,6 +145,15 @@ class SoundModel:
         out = self.session.run(None, {self.input_name: patches.astype(np.float32, copy=False)})
         return out[0]
 
+    def track_vector(self, patches: np.ndarray, embedded: np.ndarray | None = None) -> np.ndarray:
+        """One track's stored vector from its patches (and their embeddings, when a batch
+        already computed them): the pooled CNN vector, beside its timbre if the model has a
+        head."""
+        if embedded is None:
+            embedded = self.embed_patches(patches)
+        pooled = pool_track(embedded)
+        return self.head.combine(pooled, patches) if self.head else pooled
+
 
 def _positive_int(text: str | None, default: int) -> int:
     try:
@@ -146,6 +161,79 @@ def _positive_int(text: str | None, default: int) -> int:
     except ValueError:
         return default
     return value if value > 0 else default
+
+
+@dataclass(frozen=True)
+class TrackHead:
+    """What turns a pooled CNN vector and the track's patches into the stored vector.
+
+    Each part is standardised with its training split's centre and spread and made unit length,
+    then the two are weighted (square roots of ``cnn_weight`` and its complement) and put side
+    by side, so the cosine of two tracks is the weighted sum of the parts' cosines and the
+    vector stays unit length. The constants travel in the model file, inside its checksum."""
+
+    cnn_centre: np.ndarray
+    cnn_spread: np.ndarray
+    timbre_centre: np.ndarray
+    timbre_spread: np.ndarray
+    cnn_weight: float
+
+    @property
+    def timbre_dim(self) -> int:
+        return len(self.timbre_centre)
+
+    def combine(self, pooled: np.ndarray, patches: np.ndarray) -> np.ndarray:
+        from recommender.sound.timbre import timbre_vector
+
+        cnn = _unit((pooled - self.cnn_centre) / self.cnn_spread)
+        timbre = _unit((timbre_vector(patches) - self.timbre_centre) / self.timbre_spread)
+        joined = np.concatenate(
+            [cnn * np.sqrt(self.cnn_weight), timbre * np.sqrt(1.0 - self.cnn_weight)]
+        )
+        return joined.astype(np.float32)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "cnn_centre": self.cnn_centre.tolist(),
+                "cnn_spread": self.cnn_spread.tolist(),
+                "timbre_centre": self.timbre_centre.tolist(),
+                "timbre_spread": self.timbre_spread.tolist(),
+                "cnn_weight": self.cnn_weight,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_metadata(cls, text: str | None, dim: int, path: Path) -> TrackHead | None:
+        """None for a model without a head; ModelError for one whose head cannot be used."""
+        if not text:
+            return None
+        from recommender.sound.timbre import TIMBRE_DIM
+
+        try:
+            raw = json.loads(text)
+            arrays = [np.asarray(raw[k], dtype=np.float64).ravel() for k in _HEAD_ARRAYS]
+            head = cls(arrays[0], arrays[1], arrays[2], arrays[3], float(raw["cnn_weight"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"the sound model {path} has a damaged track head: {exc}") from exc
+        shapes = [len(a) for a in arrays]
+        if (
+            shapes != [dim, dim, TIMBRE_DIM, TIMBRE_DIM]
+            or not all(np.isfinite(a).all() for a in arrays)
+            or (head.cnn_spread <= 0).any()
+            or (head.timbre_spread <= 0).any()
+            or not 0.0 < head.cnn_weight <= 1.0
+        ):
+            raise ModelError(f"the sound model {path} has a damaged track head")
+        return head
+
+
+_HEAD_ARRAYS = ("cnn_centre", "cnn_spread", "timbre_centre", "timbre_spread")
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
 def pool_track(patch_embeddings: np.ndarray) -> np.ndarray:
