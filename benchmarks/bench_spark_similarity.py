@@ -1,14 +1,17 @@
-"""Item-item cosine on Spark: the capped self-join (what the build uses) against DIMSUM.
+"""Item-item cosine on Spark: partial products (what the build uses), the self-join, DIMSUM.
 
-    nice -n 10 python benchmarks/bench_spark_similarity.py [--listens 300000] [--threshold 0.1]
+    nice -n 19 python benchmarks/bench_spark_similarity.py [--listens 300000] [--threshold 0.1]
+        [--methods join partial dimsum sampled]
 
 Same SYNTHETIC power-law listens as bench_spark_build.py, one Spark session (local[2]), the same
 users x items of log(1 + plays) capped at USER_ITEM_CAP items per listener. Timed: from that
-matrix to the top 50 neighbours of every item (materialised with a no-op write). Methods: the
-self-join on the listener with i < j pairs summed by partial aggregation; `RowMatrix.
-columnSimilarities()` exact (threshold 0, all pairs of each row, in the JVM); and DIMSUM
-sampling (`columnSimilarities(threshold)`), whose top-50 overlap with the exact one is reported.
-One run each (minutes apiece on this 2-core machine); the join is the baseline.
+matrix to the top 50 neighbours of every item (materialised). Methods: the self-join on the
+listener with i < j pairs summed by partial aggregation, then a window for the top 50 (the build
+until 2026-12-02, the baseline); the build's partial products (`_neighbour_triples`: one scipy
+product per chunk of listeners, sparse row blocks reduced by key, the top 50 per block);
+`RowMatrix.columnSimilarities()` exact (threshold 0, all pairs of each row, in the JVM); and DIMSUM
+sampling (`columnSimilarities(threshold)`). Each one's top-50 overlap with the join is reported.
+One run each (minutes apiece on this 2-core machine).
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.bench_spark_build import write_listens  # noqa: E402
 from recommender.server.model import NEIGHBOURS, USER_ITEM_CAP  # noqa: E402
-from recommender.server.spark_build import spark_session  # noqa: E402
+from recommender.server.spark_build import _neighbour_triples, spark_session  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--listens", type=int, default=300_000)
     parser.add_argument("--threshold", type=float, default=0.1)
+    parser.add_argument("--methods", nargs="+", default=["join", "partial", "dimsum", "sampled"])
     args = parser.parse_args(argv)
     folder = Path(tempfile.gettempdir()) / "tonearm-bench" / f"listens-{args.listens}"
     if not folder.exists():
@@ -87,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     join_top = top(joined).select("i", "j").persist(StorageLevel.MEMORY_AND_DISK)
     join_top.count()
-    rows.append(("self-join, i < j (the build)", time.perf_counter() - t0, 1.0))
+    rows.append(("self-join, i < j, window top 50 (the baseline)", time.perf_counter() - t0, 1.0))
 
     def row_matrix():
         by_user = profile.rdd.map(lambda r: (r.u, (r.i, r.x))).groupByKey()
@@ -99,10 +103,22 @@ def main(argv: list[str] | None = None) -> int:
         hit = frame.join(join_top, ["i", "j"]).count()
         return hit / max(join_top.count(), 1)
 
+    if "partial" in args.methods:
+        t0 = time.perf_counter()
+        frame = _neighbour_triples(w, n_items, NEIGHBOURS).select("i", "j")
+        frame = frame.persist(StorageLevel.DISK_ONLY)
+        frame.count()
+        seconds = time.perf_counter() - t0
+        rows.append(
+            ("partial products, reduced by item block (the build)", seconds, overlap(frame))
+        )
+        frame.unpersist()
     for name, threshold in (
         ("DIMSUM exact (threshold 0)", 0.0),
         ("DIMSUM sampled", args.threshold),
     ):
+        if ("dimsum" if threshold == 0 else "sampled") not in args.methods:
+            continue
         t0 = time.perf_counter()
         sims = row_matrix().columnSimilarities(threshold).entries
         frame = spark.createDataFrame(sims.map(lambda e: (int(e.i), int(e.j), float(e.value))))

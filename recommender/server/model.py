@@ -423,15 +423,25 @@ def item_neighbours(
     xt = x.T.tocsr()
     out_r, out_c, out_v = [], [], []
     for start in range(0, x.shape[1], BLOCK_ITEMS):
-        sim = (xt[start : start + BLOCK_ITEMS] @ x).tocoo()
-        row = sim.row.astype(np.int64) + start
-        value = np.round(sim.data, SIMILARITY_DECIMALS)
-        keep = (row != sim.col) & (value > 0)  # an item is not its own neighbour
-        r, c, v = top_k_per_row(row[keep], sim.col[keep].astype(np.int64), value[keep], k)
+        r, c, v = block_neighbours(xt[start : start + BLOCK_ITEMS] @ x, start, k)
         out_r.append(r)
         out_c.append(c)
         out_v.append(v)
     return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_v)
+
+
+def block_neighbours(
+    sim: sp.spmatrix, start: int, k: int = NEIGHBOURS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k best neighbours of items start.. from their rows of summed cosine products.
+
+    One rule for both builds (the Spark build sums the same rows from partial products): round,
+    drop the item itself and non-positive values, then `top_k_per_row`."""
+    coo = sp.coo_matrix(sim)
+    row = coo.row.astype(np.int64) + start
+    value = np.round(coo.data, SIMILARITY_DECIMALS)
+    keep = (row != coo.col) & (value > 0)  # an item is not its own neighbour
+    return top_k_per_row(row[keep], coo.col[keep].astype(np.int64), value[keep], k)
 
 
 def build_model_from_files(

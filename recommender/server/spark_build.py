@@ -3,13 +3,17 @@
 `tonearm serve build --engine spark` (local mode by default, `--spark-master URL` for a cluster,
 or this module under `spark-submit`). Needs the `spark` extra (pyspark) and a Java runtime.
 
-Every step is a DataFrame job; nothing the size of the listens or of the users x items matrix
-goes through the driver. Item-item cosine is co-occurrence by a self-join on the listener, with
-each listener capped at `USER_ITEM_CAP` items (see there why) and only pairs i < j emitted, then
-summed by Spark's partial aggregation before the shuffle; the top `NEIGHBOURS` per item are
-picked with a window. The results (the item table, the neighbour triples and the capped
-profiles) are written as Parquet to a staging folder and read back into the one .npz file the
-replicas load, through `assemble_model`, as the in-process build does.
+Nothing the size of the listens or of the users x items matrix goes through the driver. Keys,
+counts and the capped profiles are DataFrame jobs. Item-item cosine is co-occurrence of each
+listener's items (capped at `USER_ITEM_CAP`, see there why), summed where the listeners are: each
+partition multiplies its own listeners' rows with one scipy product per chunk, the partial sums
+are cut into blocks of items and reduced by block across partitions, and each block keeps its top
+`NEIGHBOURS` by the in-process build's own function (`_neighbour_triples`). It replaced a
+self-join on the listener, a shuffle of every pair and a window over all of them, which were
+most of the build's time (docs/benchmarks.md, "Co-occurrence"). The results (the item table, the
+neighbour triples and the capped profiles) are written as Parquet to a staging folder and read
+back into the one .npz file the replicas load, through `assemble_model`, as the in-process build
+does.
 
 The same rules as the in-process build, so the two agree: JSON lines are parsed on the executors
 by the same `parse_listen`; names are normalised by the same `recording_key`; a name joins the
@@ -44,11 +48,11 @@ from recommender.server.listens import (
 )
 from recommender.server.model import (
     NEIGHBOURS,
-    SIMILARITY_DECIMALS,
     USER_ITEM_CAP,
     ItemModel,
     ModelParts,
     assemble_model,
+    block_neighbours,
 )
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,13 @@ MBID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 DEFAULT_MASTER = "local[2]"
 DEFAULT_DRIVER_MEMORY = "2g"
 LOCAL_SHUFFLE_PARTITIONS = 8
+PAIRS_PER_TASK = 2_000_000
+"""Pair products (a listener of d items makes d * d) one task sums at most, about 12 bytes each
+once summed: the pairs over this set the number of partitions, so each task's memory is bounded."""
+REDUCE_BLOCK_ITEMS = 512
+"""Items per block in the reduction (a task sums and ranks one block: a few tens of MB here)."""
+PAIRS_PER_CHUNK = 1_000_000
+"""Pair products one scipy product makes at most (its temporaries are a few times this)."""
 
 
 def _pyspark():
@@ -242,6 +253,91 @@ def _indexed(frame, column: str, index: str):
     return ordered.sparkSession.createDataFrame(rdd, schema)
 
 
+def _partial_products(rows, n_items: int, budget: int):
+    """(item block, summed cosine products) for the listeners of one partition, in chunks.
+
+    Listeners are taken until their pairs reach `budget` (a listener of d items makes d * d
+    products), then one sparse product X.T @ X sums the chunk's pairs, cut into row blocks of
+    REDUCE_BLOCK_ITEMS items (Spark's map-side combine adds up a partition's blocks): the memory
+    a task needs is set by `budget` and PAIRS_PER_TASK, not by the size of the data."""
+    import scipy.sparse as sp
+
+    def flush(items, weights):
+        lengths = np.fromiter((len(i) for i in items), np.int64, len(items))
+        u = np.repeat(np.arange(len(items)), lengths)
+        x = sp.csr_matrix(
+            (np.concatenate(weights), (u, np.concatenate(items))), shape=(len(items), n_items)
+        )
+        cooc = (x.T.tocsr() @ x).tocsr()
+        for start in range(0, n_items, REDUCE_BLOCK_ITEMS):
+            block = cooc[start : start + REDUCE_BLOCK_ITEMS]
+            if block.nnz:
+                yield start // REDUCE_BLOCK_ITEMS, block
+
+    items: list[list[int]] = []
+    weights: list[list[float]] = []
+    pairs = 0
+    for row in rows:
+        items.append(row[0])
+        weights.append(row[1])
+        pairs += len(row[0]) ** 2
+        if pairs >= budget:
+            yield from flush(items, weights)
+            items, weights, pairs = [], [], 0
+    if items:
+        yield from flush(items, weights)
+
+
+def _best_of_block(pair, k: int):
+    """One block's summed rows to (item, neighbours, similarities), by the in-process rule."""
+    block, sim = pair
+    r, c, v = block_neighbours(sim, block * REDUCE_BLOCK_ITEMS, k)
+    starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if len(r) else np.empty(0, np.int64)
+    ends = np.r_[starts[1:], len(r)]
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        yield int(r[a]), c[a:b].tolist(), v[a:b].tolist()
+
+
+def _neighbour_triples(weighted, n_items: int, k: int):
+    """(i, j, s): the k best neighbours of every item, from the listeners' weighted rows.
+
+    Not a self-join: each partition of listeners sums its own pairs with one scipy product
+    (`_partial_products`), the partial rows are reduced by item block across partitions (a
+    shuffle of sparse blocks, never through the driver), and each block keeps its top k with the
+    same function as the in-process build. The listeners' partitions grow with their pairs
+    (PAIRS_PER_TASK each) and every block is reduced in a task of its own, so no task holds more
+    than its share, however large the data."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    spark = weighted.sparkSession
+    per_user = weighted.groupBy("u").agg(
+        F.collect_list("i").alias("items"), F.collect_list("w").alias("weights")
+    )
+    sizes = weighted.groupBy("u").count()
+    pairs = sizes.select(F.sum(F.col("count") * F.col("count"))).first()[0] or 0
+    configured = int(spark.conf.get("spark.sql.shuffle.partitions") or LOCAL_SHUFFLE_PARTITIONS)
+    blocks = max(1, -(-n_items // REDUCE_BLOCK_ITEMS))
+    partitions = max(configured, -(-int(pairs) // PAIRS_PER_TASK))
+    budget = PAIRS_PER_CHUNK
+    summed = (
+        per_user.select("items", "weights")
+        .repartition(partitions)
+        .rdd.mapPartitions(lambda rows: _partial_products(rows, n_items, budget))
+        .reduceByKey(lambda a, b: a + b, numPartitions=blocks)
+        .flatMap(lambda pair: _best_of_block(pair, k))
+    )
+    schema = T.StructType(
+        [
+            T.StructField("i", T.LongType()),
+            T.StructField("j", T.ArrayType(T.LongType())),
+            T.StructField("s", T.ArrayType(T.DoubleType())),
+        ]
+    )
+    best = spark.createDataFrame(summed, schema, verifySchema=False)
+    return best.select("i", F.inline(F.arrays_zip("j", "s")))
+
+
 def compute_parts(
     spark,
     listens,
@@ -327,26 +423,7 @@ def compute_parts(
     norms = profile.groupBy("i").agg(F.sqrt(F.sum(F.col("x") * F.col("x"))).alias("norm"))
     weighted = profile.join(norms, "i").select("u", "i", (F.col("x") / F.col("norm")).alias("w"))
     weighted = weighted.persist(StorageLevel.MEMORY_AND_DISK)
-    a, b = weighted.alias("a"), weighted.alias("b")
-    upper = (
-        a.join(b, (F.col("a.u") == F.col("b.u")) & (F.col("a.i") < F.col("b.i")))
-        .select(
-            F.col("a.i").alias("i"),
-            F.col("b.i").alias("j"),
-            (F.col("a.w") * F.col("b.w")).alias("p"),
-        )
-        .groupBy("i", "j")
-        .agg(F.sum("p").alias("s"))
-        .select("i", "j", F.bround("s", SIMILARITY_DECIMALS).alias("s"))
-        .where(F.col("s") > 0)
-    )
-    both = upper.unionByName(upper.select(F.col("j").alias("i"), F.col("i").alias("j"), "s"))
-    best = Window.partitionBy("i").orderBy(F.desc("s"), "j")
-    top = (
-        both.withColumn("rank", F.row_number().over(best))
-        .where(F.col("rank") <= neighbours)
-        .select("i", "j", "s")
-    )
+    top = _neighbour_triples(weighted, items.count(), neighbours)
     items.join(listeners, "i", "left").fillna(0, ["listeners"]).write.mode("overwrite").parquet(
         f"{staging}/items"
     )
