@@ -126,7 +126,7 @@ def measure(
         while proc.poll() is None:
             peak = max(peak, _tree_pss(proc.pid))
             if peak > cap_bytes:
-                verdict = f"out of memory (> {cap_bytes / 2**30:.0f} GiB)"
+                verdict = f"out of memory (> {cap_bytes / 2**30:g} GiB)"
             elif time.monotonic() - started > limit_s:
                 verdict = f"over {limit_s:.0f} s"
             if verdict != "ok":

@@ -473,6 +473,23 @@ def parts_from_staging(spark, staging: str, stats: dict[str, int]) -> ModelParts
     )
 
 
+def _stop_jvm(spark) -> None:
+    """Stop the session and its JVM: `stop()` alone leaves the gateway JVM running, heap and
+    all, until the Python process exits (measured: 0.93 GiB beside the 1.03 GiB model at 3M)."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    spark.stop()
+    proc = getattr(gateway, "proc", None)  # None when the JVM was not started by this process
+    if gateway is None or proc is None:
+        return
+    gateway.shutdown()
+    proc.stdin.close()  # the gateway server exits when its standard input closes
+    proc.wait(timeout=60)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+
+
 def build_model_spark(
     paths: Sequence[str | Path],
     *,
@@ -499,7 +516,7 @@ def build_model_spark(
                 raise UsageError("the listens have no usable listens (each needs artist and title)")
             if own and "://" not in where:
                 # the driver holds the JVM's heap or the finished model, never both at once
-                spark.stop()
+                _stop_jvm(spark)
                 own, spark = False, None
             return assemble_model(parts_from_staging(spark, where, stats))
     finally:
