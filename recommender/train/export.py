@@ -9,7 +9,8 @@ import onnx
 import torch
 
 from recommender.sound import frontend
-from recommender.sound.model import CHECKSUM_KEY, CHECKSUM_PLACEHOLDER, VERSION_KEY, seal_model
+from recommender.sound.model import CHECKSUM_KEY, CHECKSUM_PLACEHOLDER, VERSION_KEY
+from recommender.train.head import save_sealed
 from recommender.train.model import SoundCNN, example_input
 
 OPSET = 17
@@ -40,13 +41,8 @@ def export_onnx(model: SoundCNN, path: Path, version: str, extra: dict[str, str]
         **extra,
         CHECKSUM_KEY: CHECKSUM_PLACEHOLDER,  # filled in by seal_model once the file is written
     }
-    for key, value in props.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
     proto.producer_name = "tonearm"
-    onnx.checker.check_model(proto)
-    onnx.save(proto, str(path))
-    seal_model(path)  # the runtime refuses a model whose bytes do not match this checksum
+    save_sealed(proto, props, path)
 
 
 def max_parity_error(model: SoundCNN, path: Path, batch: int = 4) -> float:

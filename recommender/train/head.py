@@ -79,6 +79,13 @@ def write_head(
             CHECKSUM_KEY: CHECKSUM_PLACEHOLDER,
         }
     )
+    save_sealed(proto, props, out)
+
+
+def save_sealed(proto: onnx.ModelProto, props: dict[str, str], out: Path) -> None:
+    """Write ``proto`` with exactly ``props`` as metadata (CHECKSUM_KEY holding the
+    placeholder), seal it, and only then put it at ``out``: a half-written model never
+    replaces a good one. Training's export and the head both save through here."""
     del proto.metadata_props[:]
     for key, value in props.items():
         entry = proto.metadata_props.add()
@@ -87,7 +94,7 @@ def write_head(
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     onnx.save(proto, str(partial))
-    seal_model(partial)
+    seal_model(partial)  # the runtime refuses a model whose bytes do not match this checksum
     partial.replace(out)
 
 
