@@ -77,19 +77,20 @@ def run_build(engine: str, data: Path, out: Path, spill: Path, heap: str) -> Non
         from recommender.server.spark_build import build_model_spark
 
         model = build_model_spark(
-            [str(data)], driver_memory=heap, local_dir=str(spill), master="local[2]"
+            [str(data)], out, driver_memory=heap, local_dir=str(spill), master="local[2]"
         )
     else:
         from recommender.server.model import build_model_from_files
 
         model = build_model_from_files([str(data)])
-    elapsed = time.perf_counter() - started
-    model.save(out)
+        model.save(out)
+    elapsed = time.perf_counter() - started  # both: until the model file is written
     print(json.dumps({"seconds": elapsed, "items": model.size, "users": model.users}))
 
 
-def _tree_pss(pid: int) -> int:
-    """Bytes of the proportional set size of `pid` and all its descendants, from /proc (Linux).
+def _tree_pss(pid: int) -> tuple[int, bool]:
+    """Bytes of the proportional set size of `pid` and all its descendants, from /proc (Linux),
+    and whether a JVM is among them (for Spark: computing, else writing the model file).
 
     PSS, not RSS: Spark's forked Python workers share pages, which RSS would count twice."""
     parents: dict[int, list[int]] = {}
@@ -98,16 +99,17 @@ def _tree_pss(pid: int) -> int:
             # the command name may hold spaces and parentheses: the ppid follows the last ")"
             fields = stat.read_text().rsplit(")", 1)[1].split()
             parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0, [pid]
+    total, java, todo = 0, False, [pid]
     while todo:
         current = todo.pop()
         todo.extend(parents.get(current, []))
         with contextlib.suppress(OSError):
+            java |= Path(f"/proc/{current}/comm").read_text().strip() == "java"
             for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
                     total += int(line.split()[1]) * 1024
                     break
-    return total
+    return total, java
 
 
 def measure(
@@ -123,8 +125,11 @@ def measure(
             cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True
         )
         peak, verdict, started = 0, "ok", time.monotonic()
+        phase_peak = {True: 0, False: 0}  # with the JVM running, and without (writing the file)
         while proc.poll() is None:
-            peak = max(peak, _tree_pss(proc.pid))
+            pss, java = _tree_pss(proc.pid)
+            peak = max(peak, pss)
+            phase_peak[java] = max(phase_peak[java], pss)
             if peak > cap_bytes:
                 verdict = f"out of memory (> {cap_bytes / 2**30:g} GiB)"
             elif time.monotonic() - started > limit_s:
@@ -143,6 +148,8 @@ def measure(
             "seconds": result.get("seconds"),
             "wall_s": time.monotonic() - started,
             "peak_gib": peak / 2**30,
+            "jvm_peak_gib": phase_peak[True] / 2**30,
+            "after_jvm_peak_gib": phase_peak[False] / 2**30,
             "items": result.get("items"),
         }
 
@@ -165,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; SYNTHETIC listens; "
         f"cap {args.cap_gib:g} GiB for each build; Spark local[2], heap {args.spark_heap}"
     )
-    print("| listens | engine | build s | peak memory GiB | outcome |")
-    print("| ---: | --- | ---: | ---: | --- |", flush=True)
+    print("| listens | engine | build s | peak memory GiB | Spark: with JVM / writing | outcome |")
+    print("| ---: | --- | ---: | ---: | --- | --- |", flush=True)
     for size in args.sizes:
         n = int(size)
         folder = args.data / f"listens-{n}"
@@ -176,9 +183,14 @@ def main(argv: list[str] | None = None) -> int:
             cap = int(args.cap_gib * 2**30)
             row = measure(engine, folder, args.limit_s, cap, args.spark_heap)
             seconds = f"{row['seconds']:.1f}" if row["seconds"] else f">{row['wall_s']:.0f}"
+            phases = (
+                f"{row['jvm_peak_gib']:.2f} / {row['after_jvm_peak_gib']:.2f}"
+                if engine == "spark"
+                else ""
+            )
             print(
-                f"| {n:,} | {engine} | {seconds} | {row['peak_gib']:.2f} | {row['verdict']} "
-                f"(load {os.getloadavg()[0]:.1f}) |",
+                f"| {n:,} | {engine} | {seconds} | {row['peak_gib']:.2f} | {phases} | "
+                f"{row['verdict']} (load {os.getloadavg()[0]:.1f}) |",
                 flush=True,
             )
     return 0

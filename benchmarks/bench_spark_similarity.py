@@ -7,7 +7,7 @@ Same SYNTHETIC power-law listens as bench_spark_build.py, one Spark session (loc
 users x items of log(1 + plays) capped at USER_ITEM_CAP items per listener. Timed: from that
 matrix to the top 50 neighbours of every item (materialised). Methods: the self-join on the
 listener with i < j pairs summed by partial aggregation, then a window for the top 50 (the build
-until 2026-12-02, the baseline); the build's partial products (`_neighbour_triples`: one scipy
+until 2026-12-02, the baseline); the build's partial products (`_neighbour_lists`: one scipy
 product per chunk of listeners, sparse row blocks reduced by key, the top 50 per block);
 `RowMatrix.columnSimilarities()` exact (threshold 0, all pairs of each row, in the JVM); and DIMSUM
 sampling (`columnSimilarities(threshold)`). Each one's top-50 overlap with the join is reported.
@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks.bench_spark_build import write_listens  # noqa: E402
 from recommender.server.model import NEIGHBOURS, USER_ITEM_CAP  # noqa: E402
-from recommender.server.spark_build import _neighbour_triples, spark_session  # noqa: E402
+from recommender.server.spark_build import _neighbour_lists, spark_session  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if "partial" in args.methods:
         t0 = time.perf_counter()
-        frame = _neighbour_triples(w, n_items, NEIGHBOURS).select("i", "j")
+        lists = _neighbour_lists(w, n_items, NEIGHBOURS)
+        frame = lists.select("i", F.explode("j").alias("j"))
         frame = frame.persist(StorageLevel.DISK_ONLY)
         frame.count()
         seconds = time.perf_counter() - t0

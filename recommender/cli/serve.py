@@ -119,21 +119,24 @@ def run_build(args: argparse.Namespace, ctx: object) -> int:
     if args.engine == "spark":
         from recommender.server.spark_build import build_model_spark
 
-        model = build_model_spark(
+        # written as it is streamed from Spark's output, never held whole here
+        built = build_model_spark(
             args.listens,
+            Path(args.out),
             master=args.spark_master,
             neighbours=args.neighbours,
             driver_memory=args.spark_driver_memory,
             local_dir=args.spark_local_dir,
         )
+        _print_model(built, started, "on Spark")
     else:
         if args.spark_master:
             raise UsageError("--spark-master needs --engine spark")
         from recommender.server.model import build_model_from_files
 
         model = build_model_from_files(args.listens, neighbours=args.neighbours)
-    _print_model(model, started, "on Spark" if args.engine == "spark" else "in-process")
-    model.save(Path(args.out))
+        _print_model(model, started, "in-process")
+        model.save(Path(args.out))
     print(f"saved {args.out}", file=sys.stderr)
     return 0
 

@@ -3,8 +3,9 @@ listeners' profiles for user-based CF, in scipy.sparse.
 
 Built once (`build_model` here, or `recommender.server.spark_build` on Apache Spark), saved as one
 .npz (`save` / `load_model`) so that every uvicorn worker loads the same read-only model: the
-server keeps no state between requests. Both builds end in `assemble_model`, so a model built on
-a cluster is the same file a replica loads.
+server keeps no state between requests. Both builds write that file through
+`model_file.ModelWriter` (this one from whole arrays, the Spark build streaming from its staged
+output), so a model built on a cluster is the same file a replica loads.
 
 The model is defined so that it does not depend on the order of the input: items are ordered by
 key, listeners by name, ties broken by index, similarities rounded to `SIMILARITY_DECIMALS`.
@@ -12,7 +13,6 @@ key, listeners by name, ties broken by index, similarities rounded to `SIMILARIT
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -26,6 +26,13 @@ from recommender.core.errors import UsageError
 from recommender.library.names import normalise_artist
 from recommender.remote.protocol import normalise_artist_title
 from recommender.server.listens import Listen, item_key, listen_files, read_listens
+from recommender.server.model_file import (
+    INDEX_DTYPE,
+    OFFSET_DTYPE,
+    VALUE_DTYPE,
+    ModelWriter,
+    content_version,
+)
 from recommender.server.user_cf import ListenerIndex
 
 MODEL_NAME = "tonearm-itemcf"
@@ -195,41 +202,60 @@ class ItemModel:
         mbid = str(self.mbids[item]) or None
         return Suggestion(str(self.artists[item]), str(self.titles[item]), mbid, score, reason)
 
-    def save(self, path: Path) -> None:
-        """One .npz, no pickles: safe to load in every worker. Written whole, then renamed into
-        place, so a replica watching `path` never reads half a file."""
+    def file_arrays(self) -> list[tuple[str, np.ndarray]]:
+        """The model as the file's members, in `MEMBERS` order and with its fixed types."""
         n = self.neighbours
-        meta = {
-            "version": self.version,
-            "users": self.users,
-            "listens": self.listens,
-            "format": MODEL_FORMAT,
-        }
-        arrays = dict(
-            keys=self.keys,
-            artists=self.artists,
-            titles=self.titles,
-            mbids=self.mbids,
-            genres=self.genres,
-            indptr=n.indptr,
-            indices=n.indices,
-            data=n.data,
-            popular=self.popular,
-            meta=np.array(json.dumps(meta)),
-        )
-        if self.profiles is not None and self.item_artist is not None:
-            p = self.profiles
-            arrays.update(
-                profile_indptr=p.indptr,
-                profile_indices=p.indices,
-                profile_data=p.data,
-                item_artist=self.item_artist,
-            )
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{self.version}.tmp")
-        with tmp.open("wb") as fh:
-            np.savez(fh, **arrays)
-        tmp.replace(path)
+        arrays = [
+            ("keys", self.keys),
+            ("artists", self.artists),
+            ("titles", self.titles),
+            ("mbids", self.mbids),
+            ("genres", self.genres),
+            ("popular", self.popular),
+        ]
+        p, item_artist = self.profiles, self.item_artist
+        if p is not None and item_artist is not None:
+            arrays.append(("item_artist", item_artist))
+        arrays += [
+            ("indptr", n.indptr.astype(OFFSET_DTYPE)),
+            ("indices", n.indices.astype(INDEX_DTYPE)),
+            ("data", n.data.astype(VALUE_DTYPE)),
+        ]
+        if p is not None and item_artist is not None:
+            arrays += [
+                ("profile_indptr", p.indptr.astype(OFFSET_DTYPE)),
+                ("profile_indices", p.indices.astype(INDEX_DTYPE)),
+                ("profile_data", p.data.astype(VALUE_DTYPE)),
+            ]
+        return arrays
+
+    def save(self, path: Path) -> None:
+        """One .npz, no pickles: safe to load in every worker (see `model_file`)."""
+        with ModelWriter(Path(path), version_prefix(self.listens)) as writer:
+            for name, array in self.file_arrays():
+                writer.write(name, array)
+            writer.finish(model_meta(self.users, self.listens))
+
+
+def version_prefix(listens: int) -> str:
+    """What the version hashes before the arrays: the build's settings and the listens."""
+    return f"{NEIGHBOURS}:{USER_ITEM_CAP}:{listens}"
+
+
+def model_meta(users: int, listens: int) -> dict[str, object]:
+    return {"users": users, "listens": listens, "format": MODEL_FORMAT}
+
+
+def popular_order(listeners: np.ndarray) -> np.ndarray:
+    """Items by distinct listeners, most first; ties to the smaller item (the popularity fill)."""
+    n = len(listeners)
+    return np.lexsort((np.arange(n), -listeners.astype(np.int64))).astype(np.int32)
+
+
+def artist_numbers(artist_keys: np.ndarray) -> np.ndarray:
+    """Each item's normalised lead artist as a number (equal artists, equal numbers)."""
+    _, numbers = np.unique(artist_keys.astype(str), return_inverse=True)
+    return numbers.astype(np.int32)
 
 
 def load_model(path: Path) -> ItemModel:
@@ -269,7 +295,7 @@ def load_model(path: Path) -> ItemModel:
 
 @dataclass
 class ModelParts:
-    """What either build computes, before it becomes an `ItemModel`; items in key order."""
+    """What the in-process build computes, before it becomes an `ItemModel`; items in key order."""
 
     keys: np.ndarray
     artists: np.ndarray
@@ -301,26 +327,22 @@ def assemble_model(parts: ModelParts) -> ItemModel:
         shape=(parts.users, n),
     )
     profiles.sort_indices()
-    popular = np.lexsort((np.arange(n), -parts.listeners.astype(np.int64))).astype(np.int32)
-    _, item_artist = np.unique(parts.artist_keys.astype(str), return_inverse=True)
-    digest = hashlib.sha1(f"{NEIGHBOURS}:{USER_ITEM_CAP}:{parts.listens}".encode())
-    digest.update("\n".join(parts.keys.tolist()).encode())
-    for array in (neighbours.indptr, neighbours.indices, neighbours.data, profiles.indptr):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return ItemModel(
+    model = ItemModel(
         keys=parts.keys.astype(str),
         artists=parts.artists.astype(str),
         titles=parts.titles.astype(str),
         mbids=parts.mbids.astype(str),
         genres=parts.genres.astype(str),
         neighbours=neighbours,
-        popular=popular,
-        version=digest.hexdigest()[:12],
+        popular=popular_order(parts.listeners),
+        version="",
         users=parts.users,
         listens=parts.listens,
         profiles=profiles,
-        item_artist=item_artist.astype(np.int32),
+        item_artist=artist_numbers(parts.artist_keys),
     )
+    model.version = content_version(version_prefix(parts.listens), model.file_arrays())
+    return model
 
 
 def top_k_per_row(

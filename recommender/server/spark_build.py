@@ -8,12 +8,14 @@ counts and the capped profiles are DataFrame jobs. Item-item cosine is co-occurr
 listener's items (capped at `USER_ITEM_CAP`, see there why), summed where the listeners are: each
 partition multiplies its own listeners' rows with one scipy product per chunk, the partial sums
 are cut into blocks of items and reduced by block across partitions, and each block keeps its top
-`NEIGHBOURS` by the in-process build's own function (`_neighbour_triples`). It replaced a
+`NEIGHBOURS` by the in-process build's own function (`block_neighbours`). It replaced a
 self-join on the listener, a shuffle of every pair and a window over all of them, which were
 most of the build's time (docs/benchmarks.md, "Co-occurrence"). The results (the item table, the
-neighbour triples and the capped profiles) are written as Parquet to a staging folder and read
-back into the one .npz file the replicas load, through `assemble_model`, as the in-process build
-does.
+neighbour lists and the capped profiles, one row per item and per listener, sorted) are written
+as Parquet to a staging folder; the driver stops the JVM and streams them, batch by batch, into
+the one .npz file the replicas load, through the in-process build's own `ModelWriter`. It holds
+the item table and the row offsets, never the neighbours or the profiles whole, so the largest
+thing a build keeps in one process no longer grows with the listens.
 
 The same rules as the in-process build, so the two agree: JSON lines are parsed on the executors
 by the same `parse_listen`; names are normalised by the same `recording_key`; a name joins the
@@ -25,6 +27,7 @@ smallest); items in key order, listeners in name order; similarities rounded to
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
@@ -32,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,12 +51,21 @@ from recommender.server.listens import (
     parse_listen,
 )
 from recommender.server.model import (
+    MODEL_NAME,
     NEIGHBOURS,
     USER_ITEM_CAP,
-    ItemModel,
-    ModelParts,
-    assemble_model,
+    artist_numbers,
     block_neighbours,
+    model_meta,
+    popular_order,
+    version_prefix,
+)
+from recommender.server.model_file import (
+    INDEX_DTYPE,
+    OFFSET_DTYPE,
+    VALUE_DTYPE,
+    ModelWriter,
+    Spool,
 )
 
 log = logging.getLogger(__name__)
@@ -295,11 +308,13 @@ def _best_of_block(pair, k: int):
     starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if len(r) else np.empty(0, np.int64)
     ends = np.r_[starts[1:], len(r)]
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        yield int(r[a]), c[a:b].tolist(), v[a:b].tolist()
+        order = np.argsort(c[a:b], kind="stable")  # the file keeps each row by item number
+        yield int(r[a]), b - a, c[a:b][order].tolist(), v[a:b][order].tolist()
 
 
-def _neighbour_triples(weighted, n_items: int, k: int):
-    """(i, j, s): the k best neighbours of every item, from the listeners' weighted rows.
+def _neighbour_lists(weighted, n_items: int, k: int):
+    """(i, n, j, s): the k best neighbours j (by item number) of every item with any, and their
+    similarities s, from the listeners' weighted rows.
 
     Not a self-join: each partition of listeners sums its own pairs with one scipy product
     (`_partial_products`), the partial rows are reduced by item block across partitions (a
@@ -330,12 +345,12 @@ def _neighbour_triples(weighted, n_items: int, k: int):
     schema = T.StructType(
         [
             T.StructField("i", T.LongType()),
+            T.StructField("n", T.LongType()),
             T.StructField("j", T.ArrayType(T.LongType())),
             T.StructField("s", T.ArrayType(T.DoubleType())),
         ]
     )
-    best = spark.createDataFrame(summed, schema, verifySchema=False)
-    return best.select("i", F.inline(F.arrays_zip("j", "s")))
+    return spark.createDataFrame(summed, schema, verifySchema=False)
 
 
 def compute_parts(
@@ -423,54 +438,196 @@ def compute_parts(
     norms = profile.groupBy("i").agg(F.sqrt(F.sum(F.col("x") * F.col("x"))).alias("norm"))
     weighted = profile.join(norms, "i").select("u", "i", (F.col("x") / F.col("norm")).alias("w"))
     weighted = weighted.persist(StorageLevel.MEMORY_AND_DISK)
-    top = _neighbour_triples(weighted, items.count(), neighbours)
+    top = _neighbour_lists(weighted, items.count(), neighbours)
     items.join(listeners, "i", "left").fillna(0, ["listeners"]).write.mode("overwrite").parquet(
         f"{staging}/items"
     )
-    top.write.mode("overwrite").parquet(f"{staging}/neighbours")
-    profile.write.mode("overwrite").parquet(f"{staging}/profiles")
+    # sorted by item (and listener) so the driver can stream both into the file's rows in order
+    top.orderBy("i").write.mode("overwrite").parquet(f"{staging}/neighbours")
+    rows = profile.groupBy("u").agg(F.array_sort(F.collect_list(F.struct("i", "x"))).alias("p"))
+    rows.select("u", F.size("p").cast("long").alias("n"), "p.i", "p.x").orderBy("u").write.mode(
+        "overwrite"
+    ).parquet(f"{staging}/profiles")
     stats = {"listens": keyed.count(), "users": users.count()}
     for frame in (weighted, profile, counts, items, keyed, listens):
         frame.unpersist()
     return stats
 
 
-def _arrow(spark, path: str):
-    """A staged Parquet folder as a pyarrow Table: by Spark (any file system it knows), or by
-    pyarrow from a local folder when `spark` is None (the session already stopped)."""
-    if spark is None:
+@dataclass(frozen=True)
+class BuiltModel:
+    """What a build that wrote its model straight to a file says about it."""
+
+    path: Path
+    version: str
+    size: int
+    users: int
+    listens: int
+    name: str = MODEL_NAME
+
+
+def _is_local(staging: str) -> bool:
+    return "://" not in staging or staging.startswith("file://")
+
+
+class _ArrowStaging:
+    """The staged Parquet read by pyarrow, file by file: what the driver uses when the JVM is
+    gone (a local staging folder, or one pyarrow's file systems reach)."""
+
+    def __init__(self, staging: str) -> None:
+        self.staging = staging
+
+    def _files(self, table: str):
+        import pyarrow.fs as pafs
+
+        where = f"{self.staging}/{table}"
+        if where.startswith("s3a://"):  # Hadoop's name for what pyarrow calls s3
+            where = "s3://" + where[len("s3a://") :]
+        try:
+            fs, root = pafs.FileSystem.from_uri(where if "://" in where else os.path.abspath(where))
+            infos = fs.get_file_info(pafs.FileSelector(root))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read the staged model at {where}: {exc}") from exc
+        return fs, sorted(i.path for i in infos if i.is_file and i.path.endswith(".parquet"))
+
+    def table(self, name: str):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return pq.read_table(path)
-    return spark.read.parquet(path).toArrow()
+        fs, files = self._files(name)
+        tables = [pq.read_table(f, filesystem=fs) for f in files]
+        return pa.concat_tables(tables) if tables else None
+
+    def rows(self, table: str, key: str, index: str, value: str):
+        """(offsets of `rows` rows, then batches of (indices, values) in key order), from
+        files that Spark's sort wrote as disjoint ranges of keys."""
+        import pyarrow.parquet as pq
+
+        fs, files = self._files(table)
+
+        def offsets(rows: int) -> np.ndarray:
+            parts = []
+            for f in files:
+                t = pq.read_table(f, columns=[key, "n"], filesystem=fs)
+                keys = t.column(key).to_numpy()
+                if len(keys):
+                    if np.any(np.diff(keys) <= 0):
+                        raise UsageError(f"the staged {table} are not in order ({f})")
+                    parts.append((int(keys[0]), int(keys[-1]), f, keys, t.column("n").to_numpy()))
+            parts.sort(key=lambda part: part[0])
+            for before, after in itertools.pairwise(parts):
+                if after[0] <= before[1]:
+                    raise UsageError(f"the staged {table} files overlap ({after[2]})")
+            files[:] = [part[2] for part in parts]
+            counts = np.zeros(rows + 1, dtype=OFFSET_DTYPE)
+            for _, _, _, keys, n in parts:
+                counts[keys + 1] = n
+            return np.cumsum(counts)
+
+        def batches():
+            for f in files:
+                source = pq.ParquetFile(f, filesystem=fs)
+                for batch in source.iter_batches(batch_size=4096, columns=[index, value]):
+                    yield (
+                        batch.column(index).flatten().to_numpy(),
+                        batch.column(value).flatten().to_numpy(),
+                    )
+
+        return offsets, batches
 
 
-def parts_from_staging(spark, staging: str, stats: dict[str, int]) -> ModelParts:
-    items = _arrow(spark, f"{staging}/items").sort_by("i")
-    neighbours = _arrow(spark, f"{staging}/neighbours")
-    profiles = _arrow(spark, f"{staging}/profiles")
+class _SparkStaging:
+    """The staged Parquet read through a live session: for staging on a cluster's file system
+    (HDFS, S3) under spark-submit. Rows reach the driver one partition at a time, in order."""
 
-    def column(table, name: str, dtype=None) -> np.ndarray:
-        values = table.column(name).to_numpy(zero_copy_only=False)
-        return values.astype(dtype) if dtype is not None else values
+    def __init__(self, spark, staging: str) -> None:
+        self.spark, self.staging = spark, staging
 
-    return ModelParts(
-        keys=column(items, "key", str),
-        artists=column(items, "artist", str),
-        titles=column(items, "title", str),
-        mbids=column(items, "mbid", str),
-        genres=column(items, "genres", str),
-        artist_keys=column(items, "artist_key", str),
-        listeners=column(items, "listeners", np.int64),
-        neighbour_rows=column(neighbours, "i", np.int64),
-        neighbour_cols=column(neighbours, "j", np.int64),
-        neighbour_values=column(neighbours, "s", np.float64),
-        profile_rows=column(profiles, "u", np.int64),
-        profile_cols=column(profiles, "i", np.int64),
-        profile_values=column(profiles, "x", np.float64),
-        users=stats["users"],
-        listens=stats["listens"],
+    def table(self, name: str):
+        return self.spark.read.parquet(f"{self.staging}/{name}").toArrow()
+
+    def rows(self, table: str, key: str, index: str, value: str):
+        frame = self.spark.read.parquet(f"{self.staging}/{table}")
+
+        def offsets(rows: int) -> np.ndarray:
+            t = frame.select(key, "n").toArrow()
+            counts = np.zeros(rows + 1, dtype=OFFSET_DTYPE)
+            counts[t.column(key).to_numpy() + 1] = t.column("n").to_numpy()
+            return np.cumsum(counts)
+
+        def batches():
+            rows = frame.orderBy(key).select(index, value).toLocalIterator()
+            while chunk := list(itertools.islice(rows, 4096)):
+                yield (
+                    np.fromiter(itertools.chain.from_iterable(r[0] for r in chunk), np.int64),
+                    np.fromiter(itertools.chain.from_iterable(r[1] for r in chunk), np.float64),
+                )
+
+        return offsets, batches
+
+
+def _stream_rows(writer: ModelWriter, prefix: str, rows, n_rows: int, spool_dir: Path) -> None:
+    """`{prefix}indptr`, `{prefix}indices`, `{prefix}data` of the staged rows, in that order:
+    the values wait in a spool file while the indices are written (one zip member at a time)."""
+    offsets_of, batches = rows
+    offsets = offsets_of(n_rows)
+    writer.write(f"{prefix}indptr", offsets)
+    spool = Spool(spool_dir, VALUE_DTYPE)
+    try:
+
+        def indices():
+            for index, value in batches():
+                spool.add(value)
+                yield index
+
+        writer.stream(f"{prefix}indices", INDEX_DTYPE, int(offsets[-1]), indices())
+        writer.stream(f"{prefix}data", VALUE_DTYPE, spool.length, spool.chunks())
+    finally:
+        spool.close()
+
+
+def write_staged_model(staging: str, stats: dict[str, int], out: Path, spark=None) -> BuiltModel:
+    """The model file from the staged Parquet, without holding its neighbours or profiles:
+    the item table and the row offsets are all the driver keeps in memory. Read by pyarrow,
+    or through `spark` when it is given and the staging folder is not local."""
+    reader = (
+        _SparkStaging(spark, staging)
+        if spark is not None and not _is_local(staging)
+        else _ArrowStaging(staging)
     )
+    items = reader.table("items")
+    if items is None:
+        raise UsageError(f"the staged model at {staging} has no items")
+    items = items.sort_by("i")
+    n_items = len(items)
+    if not np.array_equal(items.column("i").to_numpy(), np.arange(n_items)):
+        raise UsageError(f"the staged items at {staging} are not numbered 0..{n_items - 1}")
+    item_arrays = [
+        (member, items.column(name).to_numpy(zero_copy_only=False).astype(str))
+        for member, name in (
+            ("keys", "key"),
+            ("artists", "artist"),
+            ("titles", "title"),
+            ("mbids", "mbid"),
+            ("genres", "genres"),
+        )
+    ]
+    item_arrays.append(("popular", popular_order(items.column("listeners").to_numpy())))
+    artist_keys = items.column("artist_key").to_numpy(zero_copy_only=False)
+    item_arrays.append(("item_artist", artist_numbers(artist_keys)))
+    del items, artist_keys
+    listens, users = stats["listens"], stats["users"]
+    out = Path(out)
+    with ModelWriter(out, version_prefix(listens)) as writer:
+        for member, array in item_arrays:
+            writer.write(member, array)
+        del item_arrays
+        neighbours = reader.rows("neighbours", "i", "j", "s")
+        _stream_rows(writer, "", neighbours, n_items, out.parent)
+        profiles = reader.rows("profiles", "u", "i", "x")
+        _stream_rows(writer, "profile_", profiles, users, out.parent)
+        version = writer.finish(model_meta(users, listens))
+    return BuiltModel(out, version, n_items, users, listens)
 
 
 def _stop_jvm(spark) -> None:
@@ -492,6 +649,7 @@ def _stop_jvm(spark) -> None:
 
 def build_model_spark(
     paths: Sequence[str | Path],
+    out: Path,
     *,
     spark=None,
     master: str | None = None,
@@ -500,8 +658,8 @@ def build_model_spark(
     staging: str | None = None,
     driver_memory: str | None = None,
     local_dir: str | None = None,
-) -> ItemModel:
-    """The model from listens files, computed on Spark (a session is started unless given)."""
+) -> BuiltModel:
+    """Computes the model on Spark (a session is started unless given) and writes it to `out`."""
     own = spark is None
     if own:
         spark = spark_session(master, driver_memory=driver_memory, local_dir=local_dir)
@@ -514,11 +672,10 @@ def build_model_spark(
             )
             if stats["listens"] == 0:
                 raise UsageError("the listens have no usable listens (each needs artist and title)")
-            if own and "://" not in where:
-                # the driver holds the JVM's heap or the finished model, never both at once
+            if own and _is_local(where):  # the file is written from local Parquet: free the heap
                 _stop_jvm(spark)
                 own, spark = False, None
-            return assemble_model(parts_from_staging(spark, where, stats))
+            return write_staged_model(where, stats, Path(out), spark)
     finally:
         if own:
             spark.stop()
@@ -538,11 +695,14 @@ def main(argv: list[str] | None = None) -> int:
     spark = spark_session(None)
     try:
         model = build_model_spark(
-            args.listens, spark=spark, neighbours=args.neighbours, staging=args.staging
+            args.listens,
+            Path(args.out),
+            spark=spark,
+            neighbours=args.neighbours,
+            staging=args.staging,
         )
     finally:
         spark.stop()
-    model.save(Path(args.out))
     print(
         f"model {model.version}: {model.size:,} items, {model.users:,} users, "
         f"{model.listens:,} listens, built on Spark in {time.monotonic() - started:.1f} s",

@@ -45,7 +45,7 @@ def server(request, listens, tmp_path_factory):
         from recommender.server.spark_build import build_model_spark
 
         path = tmp_path_factory.mktemp("model") / "model.npz"
-        build_model_spark([listens], spark=request.getfixturevalue("spark")).save(path)
+        build_model_spark([listens], path, spark=request.getfixturevalue("spark"))
         proc = ServerProcess(path, token=TOKEN, model=True)
     else:
         proc = ServerProcess(listens, token=TOKEN)

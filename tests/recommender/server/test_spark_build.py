@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.server.model import CF_MODES, NEIGHBOURS, USER_ITEM_CAP, build_model_from_files
+from recommender.server.model import (
+    CF_MODES,
+    NEIGHBOURS,
+    USER_ITEM_CAP,
+    build_model_from_files,
+    load_model,
+)
 
 pa = pytest.importorskip("pyarrow")
 pytest.importorskip("pyspark")
@@ -58,9 +64,17 @@ def _write_listens(path) -> None:
 def both(tmp_path_factory, spark):
     from recommender.server.spark_build import build_model_spark
 
-    path = tmp_path_factory.mktemp("parity") / "listens.parquet"
+    folder = tmp_path_factory.mktemp("parity")
+    path = folder / "listens.parquet"
     _write_listens(path)
-    return build_model_from_files([path]), build_model_spark([path], spark=spark)
+    built = build_model_spark([path], folder / "spark.npz", spark=spark)
+    spark_model = load_model(built.path)
+    assert (built.version, built.size, built.users) == (
+        spark_model.version,
+        spark_model.size,
+        spark_model.users,
+    )
+    return build_model_from_files([path]), spark_model
 
 
 def test_spark_and_in_process_builds_agree_on_items_and_neighbours(both):
@@ -104,3 +118,25 @@ def test_spark_and_in_process_models_answer_alike(both):
             asked += 1
             same += a == b
     assert same / asked >= 0.99
+
+
+def test_the_model_file_is_the_same_read_by_pyarrow_or_through_spark(tmp_path, spark, monkeypatch):
+    """Staging on a cluster's file system is read through the session, one partition at a
+    time; a local folder by pyarrow after the JVM stops. Both write the same file."""
+    from recommender.server import spark_build
+    from tests.recommender.remote_fakes import write_listens
+
+    listens = tmp_path / "l.jsonl"
+    write_listens(listens, users=60)
+    frame = spark_build.read_listens_frame(spark, [str(listens)])
+    staging = str(tmp_path / "staging")
+    stats = spark_build.compute_parts(spark, frame, staging)
+    by_arrow = spark_build.write_staged_model(staging, stats, tmp_path / "a.npz")
+    monkeypatch.setattr(spark_build, "_is_local", lambda where: False)
+    by_spark = spark_build.write_staged_model(staging, stats, tmp_path / "b.npz", spark)
+    local = build_model_from_files([listens])
+    assert by_arrow.version == by_spark.version == local.version
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    loaded = load_model(tmp_path / "b.npz")
+    seeds = [("Artist 1-2", "Song 1-10", None)]
+    assert loaded.recommend(seeds, k=8, cf="blend") == local.recommend(seeds, k=8, cf="blend")
