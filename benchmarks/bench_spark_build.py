@@ -11,8 +11,9 @@ the driver's Python, its JVM and the Python workers; proportional set size, so p
 workers share count once) is sampled every 0.5 s and the build is killed past --cap-gib, which is
 what "does not fit" means here. Both engines get the same cap; Spark's JVM heap (--spark-heap, the
 driver's, which in local mode is the executor too) must leave room in it for the JVM's own
-overhead and the Python processes. One run per size and engine (each is minutes long); the
-in-process build is the baseline in the same run.
+overhead and the Python processes. For Spark the peak is also split into the part with the JVM
+running (the jobs) and the part after it stopped (streaming the model file). One run per size
+and engine (each is minutes long); the in-process build is the baseline in the same run.
 """
 
 from __future__ import annotations
