@@ -217,15 +217,15 @@ class ItemModel:
         if p is not None and item_artist is not None:
             arrays.append(("item_artist", item_artist))
         arrays += [
-            ("indptr", n.indptr.astype(OFFSET_DTYPE)),
-            ("indices", n.indices.astype(INDEX_DTYPE)),
-            ("data", n.data.astype(VALUE_DTYPE)),
+            ("indptr", n.indptr.astype(OFFSET_DTYPE, copy=False)),
+            ("indices", n.indices.astype(INDEX_DTYPE, copy=False)),
+            ("data", n.data.astype(VALUE_DTYPE, copy=False)),
         ]
         if p is not None and item_artist is not None:
             arrays += [
-                ("profile_indptr", p.indptr.astype(OFFSET_DTYPE)),
-                ("profile_indices", p.indices.astype(INDEX_DTYPE)),
-                ("profile_data", p.data.astype(VALUE_DTYPE)),
+                ("profile_indptr", p.indptr.astype(OFFSET_DTYPE, copy=False)),
+                ("profile_indices", p.indices.astype(INDEX_DTYPE, copy=False)),
+                ("profile_data", p.data.astype(VALUE_DTYPE, copy=False)),
             ]
         return arrays
 

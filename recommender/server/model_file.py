@@ -85,6 +85,7 @@ class ModelWriter:
         self.path = Path(path)
         self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self._hash = ContentHash(prefix)
+        self._next = 0  # members come in MEMBERS order: the version depends on it
         self._zip: zipfile.ZipFile | None = zipfile.ZipFile(
             self.tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True
         )
@@ -112,6 +113,9 @@ class ModelWriter:
     ) -> None:
         """One 1-d array of `length` values of `dtype`, from chunks that arrive in order."""
         assert self._zip is not None, "the model file is already finished"
+        if name not in MEMBERS[self._next :]:
+            raise ValueError(f"model member {name!r} out of order (members: {', '.join(MEMBERS)})")
+        self._next = MEMBERS.index(name) + 1
         dtype = np.dtype(dtype)
         header = {
             "descr": np.lib.format.dtype_to_descr(dtype),

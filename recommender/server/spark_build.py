@@ -498,34 +498,32 @@ class _ArrowStaging:
         tables = [pq.read_table(f, filesystem=fs) for f in files]
         return pa.concat_tables(tables) if tables else None
 
-    def rows(self, table: str, key: str, index: str, value: str):
-        """(offsets of `rows` rows, then batches of (indices, values) in key order), from
+    def rows(self, table: str, key: str, index: str, value: str, n_rows: int):
+        """(CSR offsets of `n_rows` rows, batches of (indices, values) in key order), from
         files that Spark's sort wrote as disjoint ranges of keys."""
         import pyarrow.parquet as pq
 
         fs, files = self._files(table)
-
-        def offsets(rows: int) -> np.ndarray:
-            parts = []
-            for f in files:
-                t = pq.read_table(f, columns=[key, "n"], filesystem=fs)
-                keys = t.column(key).to_numpy()
-                if len(keys):
-                    if np.any(np.diff(keys) <= 0):
-                        raise UsageError(f"the staged {table} are not in order ({f})")
-                    parts.append((int(keys[0]), int(keys[-1]), f, keys, t.column("n").to_numpy()))
-            parts.sort(key=lambda part: part[0])
-            for before, after in itertools.pairwise(parts):
-                if after[0] <= before[1]:
-                    raise UsageError(f"the staged {table} files overlap ({after[2]})")
-            files[:] = [part[2] for part in parts]
-            counts = np.zeros(rows + 1, dtype=OFFSET_DTYPE)
-            for _, _, _, keys, n in parts:
-                counts[keys + 1] = n
-            return np.cumsum(counts)
+        parts = []
+        for f in files:
+            t = pq.read_table(f, columns=[key, "n"], filesystem=fs)
+            keys = t.column(key).to_numpy()
+            if len(keys):
+                if np.any(np.diff(keys) <= 0):
+                    raise UsageError(f"the staged {table} are not in order ({f})")
+                parts.append((f, keys, t.column("n").to_numpy()))
+        parts.sort(key=lambda part: part[1][0])
+        for (_, before, _), (f, after, _) in itertools.pairwise(parts):
+            if after[0] <= before[-1]:
+                raise UsageError(f"the staged {table} files overlap ({f})")
+        offsets = _offsets(
+            n_rows,
+            np.concatenate([keys for _, keys, _ in parts] or [np.empty(0, np.int64)]),
+            np.concatenate([n for _, _, n in parts] or [np.empty(0, np.int64)]),
+        )
 
         def batches():
-            for f in files:
+            for f, _, _ in parts:
                 source = pq.ParquetFile(f, filesystem=fs)
                 for batch in source.iter_batches(batch_size=4096, columns=[index, value]):
                     yield (
@@ -533,7 +531,7 @@ class _ArrowStaging:
                         batch.column(value).flatten().to_numpy(),
                     )
 
-        return offsets, batches
+        return offsets, batches()
 
 
 class _SparkStaging:
@@ -546,14 +544,10 @@ class _SparkStaging:
     def table(self, name: str):
         return self.spark.read.parquet(f"{self.staging}/{name}").toArrow()
 
-    def rows(self, table: str, key: str, index: str, value: str):
+    def rows(self, table: str, key: str, index: str, value: str, n_rows: int):
         frame = self.spark.read.parquet(f"{self.staging}/{table}")
-
-        def offsets(rows: int) -> np.ndarray:
-            t = frame.select(key, "n").toArrow()
-            counts = np.zeros(rows + 1, dtype=OFFSET_DTYPE)
-            counts[t.column(key).to_numpy() + 1] = t.column("n").to_numpy()
-            return np.cumsum(counts)
+        t = frame.select(key, "n").toArrow()
+        offsets = _offsets(n_rows, t.column(key).to_numpy(), t.column("n").to_numpy())
 
         def batches():
             rows = frame.orderBy(key).select(index, value).toLocalIterator()
@@ -563,20 +557,26 @@ class _SparkStaging:
                     np.fromiter(itertools.chain.from_iterable(r[1] for r in chunk), np.float64),
                 )
 
-        return offsets, batches
+        return offsets, batches()
 
 
-def _stream_rows(writer: ModelWriter, prefix: str, rows, n_rows: int, spool_dir: Path) -> None:
+def _offsets(n_rows: int, keys: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """CSR row offsets from each non-empty row's number and length (other rows are empty)."""
+    lengths = np.zeros(n_rows + 1, dtype=OFFSET_DTYPE)
+    lengths[keys + 1] = counts
+    return np.cumsum(lengths)
+
+
+def _stream_rows(writer: ModelWriter, prefix: str, rows, spool_dir: Path) -> None:
     """`{prefix}indptr`, `{prefix}indices`, `{prefix}data` of the staged rows, in that order:
     the values wait in a spool file while the indices are written (one zip member at a time)."""
-    offsets_of, batches = rows
-    offsets = offsets_of(n_rows)
+    offsets, batches = rows
     writer.write(f"{prefix}indptr", offsets)
     spool = Spool(spool_dir, VALUE_DTYPE)
     try:
 
         def indices():
-            for index, value in batches():
+            for index, value in batches:
                 spool.add(value)
                 yield index
 
@@ -622,10 +622,9 @@ def write_staged_model(staging: str, stats: dict[str, int], out: Path, spark=Non
         for member, array in item_arrays:
             writer.write(member, array)
         del item_arrays
-        neighbours = reader.rows("neighbours", "i", "j", "s")
-        _stream_rows(writer, "", neighbours, n_items, out.parent)
-        profiles = reader.rows("profiles", "u", "i", "x")
-        _stream_rows(writer, "profile_", profiles, users, out.parent)
+        _stream_rows(writer, "", reader.rows("neighbours", "i", "j", "s", n_items), out.parent)
+        profiles = reader.rows("profiles", "u", "i", "x", users)
+        _stream_rows(writer, "profile_", profiles, out.parent)
         version = writer.finish(model_meta(users, listens))
     return BuiltModel(out, version, n_items, users, listens)
 

@@ -79,3 +79,14 @@ def test_spooled_values_come_back_in_order(tmp_path):
     assert spool.length == len(values)
     assert np.array_equal(back, values.astype(VALUE_DTYPE))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_members_out_of_order_are_refused_before_anything_lands(model, tmp_path):
+    """The version hashes the members in order: a writer that swapped two would give the same
+    model another version, so the order is enforced, not hoped for."""
+    path = tmp_path / "model.npz"
+    arrays = dict(model.file_arrays())
+    with pytest.raises(ValueError, match="'keys' out of order"), ModelWriter(path, "p") as writer:
+        writer.write("artists", arrays["artists"])
+        writer.write("keys", arrays["keys"])
+    assert [p.name for p in tmp_path.iterdir()] == ["l.jsonl"]  # no model, no half file
