@@ -15,7 +15,7 @@ Choices, and why:
   spectrogram (training takes crops, analysis decodes excerpts).
 - Excerpts of one patch each, spread over the middle 90 % of the track, so analysis seeks and
   decodes a fraction of the file. How many is the model's choice, recorded in its metadata
-  (``excerpts``): the shipped ``sound-cnn-5`` takes 10 (31 s of audio; 12 scored 0.428
+  (``excerpts``): the shipped ``sound-cnn-6`` takes 10 (31 s of audio; 12 scored 0.428
   validation mAP, 10 0.424, 6 0.410, and 10 keeps analysis above 20 tracks/s, docs/sound.md);
   older models, which record none, took ``N_EXCERPTS = 6``.
 

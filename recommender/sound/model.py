@@ -11,6 +11,7 @@ import numpy as np
 
 from recommender.core.errors import ModelError
 from recommender.core.resource_paths import resource_path
+from recommender.sound.timbre import LOG_EUCLIDEAN, TIMBRE_KINDS, timbre_dim, timbre_vector
 
 # resources/model/sound_cnn.onnx in the checkout, the wheel's package data or the bundle.
 MODEL_PATH = resource_path("model", "sound_cnn.onnx")
@@ -92,6 +93,8 @@ class SoundModel:
         self.version: str = meta.get(VERSION_KEY, "")
         if not self.version:
             raise ModelError(f"the sound model {path} does not record its version")
+        # the patch encoder's own version (a head is fitted on an encoder: train/head.py)
+        self.encoder_of: str = meta.get("encoder_of", "") or self.version
         self.path = path
         # the soundtracks it learnt from, so an evaluation can say which rows are not held out
         self.trained_on = {n for n in meta.get("trained_on", "").split(",") if n}
@@ -177,16 +180,16 @@ class TrackHead:
     timbre_centre: np.ndarray
     timbre_spread: np.ndarray
     cnn_weight: float
+    timbre: str = LOG_EUCLIDEAN  # how the Gaussian became a vector (heads before sound-cnn-6)
 
     @property
     def timbre_dim(self) -> int:
         return len(self.timbre_centre)
 
     def combine(self, pooled: np.ndarray, patches: np.ndarray) -> np.ndarray:
-        from recommender.sound.timbre import timbre_vector
-
         cnn = _unit((pooled - self.cnn_centre) / self.cnn_spread)
-        timbre = _unit((timbre_vector(patches) - self.timbre_centre) / self.timbre_spread)
+        timbre_part = timbre_vector(patches, self.timbre)
+        timbre = _unit((timbre_part - self.timbre_centre) / self.timbre_spread)
         joined = np.concatenate(
             [cnn * np.sqrt(self.cnn_weight), timbre * np.sqrt(1.0 - self.cnn_weight)]
         )
@@ -200,6 +203,7 @@ class TrackHead:
                 "timbre_centre": self.timbre_centre.tolist(),
                 "timbre_spread": self.timbre_spread.tolist(),
                 "cnn_weight": self.cnn_weight,
+                "timbre": self.timbre,
             },
             separators=(",", ":"),
         )
@@ -209,17 +213,19 @@ class TrackHead:
         """None for a model without a head; ModelError for one whose head cannot be used."""
         if not text:
             return None
-        from recommender.sound.timbre import TIMBRE_DIM
-
         try:
             raw = json.loads(text)
             arrays = [np.asarray(raw[k], dtype=np.float64).ravel() for k in _HEAD_ARRAYS]
-            head = cls(arrays[0], arrays[1], arrays[2], arrays[3], float(raw["cnn_weight"]))
-        except (ValueError, KeyError, TypeError) as exc:
+            # heads before sound-cnn-6 record no timbre: theirs is the log-Euclidean one
+            kind = raw.get("timbre", LOG_EUCLIDEAN)
+            if kind not in TIMBRE_KINDS:
+                raise ValueError(f"unknown timbre {kind!r}")
+            head = cls(arrays[0], arrays[1], arrays[2], arrays[3], float(raw["cnn_weight"]), kind)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModelError(f"the sound model {path} has a damaged track head: {exc}") from exc
         shapes = [len(a) for a in arrays]
         if (
-            shapes != [dim, dim, TIMBRE_DIM, TIMBRE_DIM]
+            shapes != [dim, dim, timbre_dim(kind), timbre_dim(kind)]
             or not all(np.isfinite(a).all() for a in arrays)
             or (head.cnn_spread <= 0).any()
             or (head.timbre_spread <= 0).any()
