@@ -21,6 +21,7 @@ from recommender.discovery.taste_model import REPEATED_SKIPS, TasteModel, load_t
 from recommender.history.plays import dismiss_track, undismiss_track
 from recommender.library.store import Store
 from recommender.library.tracks import artist_and_title
+from recommender.sound.similarity import closeness_label, percentiles
 
 PROFILE_PLAYS = 300
 """How many of the latest plays describe "what you listen to now"."""
@@ -313,6 +314,7 @@ def _reasons(
                     if model.has_vector[row] and np.isfinite(sims[j]).any():
                         best = int(np.argmax(sims[j]))
                         sound_from[row] = (int(liked_v[best]), float(sims[j, best]))
+    quantiles = model.sound_quantiles() if sound_from else None
     wanted = set(cf_from.values()) | {r for r, _ in sound_from.values()}
     for row, track in model.tracks(sorted(wanted), store).items():
         names[row] = artist_and_title(track)
@@ -321,7 +323,14 @@ def _reasons(
             out[row].append(f"because you played {names[cf_from[row]]} (often together)")
         if row in sound_from and scores.sound[row] > 0:
             src, sim = sound_from[row]
-            out[row].append(f"sounds like {names[src]} ({sim:.2f})")
+            # "top 2 %": closer than all but that share of the library's pairs (a raw
+            # cosine of 0.9 can be close or merely the least unrelated)
+            close = (
+                closeness_label(float(percentiles(sim, quantiles)))
+                if quantiles is not None
+                else f"{sim:.2f}"
+            )
+            out[row].append(f"sounds like {names[src]} ({close})")
         if not out[row]:
             out[row].append("popular in your library" if model.play_count[row] else "new to you")
     return out

@@ -27,6 +27,7 @@ from recommender.library.tracks import (
     tracks_signature,
 )
 from recommender.sound.embeddings import embeddings_signature, stored_vectors
+from recommender.sound.similarity import pair_quantiles
 
 RECENT_SKIP_WINDOW_S = 30 * 86400.0
 REPEATED_SKIPS = 2
@@ -50,6 +51,7 @@ class TasteModel:
     now: float = field(default_factory=time.time)
     signature: tuple = ()
     _neighbours: ItemNeighbours | None = None
+    _sound_quantiles: np.ndarray | None = None
     derived: dict = field(default_factory=dict)
     """Answers computed from this model (the listener's profile, its scores); cleared by
     `note_play`."""
@@ -93,6 +95,15 @@ class TasteModel:
         """Track records (by row) for the few rows a caller shows."""
         by_id = get_tracks(store, [int(self.track_ids[r]) for r in rows])
         return {r: by_id[int(self.track_ids[r])] for r in rows if int(self.track_ids[r]) in by_id}
+
+    def sound_quantiles(self) -> np.ndarray | None:
+        """Quantiles of the sound cosine over the library's pairs (computed once), so a
+        reason can say how close two tracks are among all pairs rather than a raw cosine."""
+        if self.vectors is None or not self.has_vector.any():
+            return None
+        if self._sound_quantiles is None:
+            self._sound_quantiles = pair_quantiles(self.vectors[self.has_vector])
+        return self._sound_quantiles
 
     def sound_similarity(self, row: int, others: np.ndarray) -> np.ndarray:
         """Cosine between one track's vector and others' (0 where either has none)."""

@@ -58,6 +58,32 @@ def closeness_label(percentile: float) -> str:
     return f"top {top:.0f} %"
 
 
+def pair_quantiles(matrix: np.ndarray) -> np.ndarray:
+    """Quantiles of the cosine over the pairs of distinct rows of ``matrix`` (unit rows).
+
+    Every pair for up to CALIBRATION_ROWS rows; beyond that a fixed random sample of rows
+    against other rows, which costs a few milliseconds at any library size.
+    """
+    n = len(matrix)
+    if n < 2:
+        sample = np.zeros(1, np.float32)
+    elif n <= CALIBRATION_ROWS:
+        upper = np.triu_indices(n, k=1)
+        sample = (matrix @ matrix.T)[upper]
+    else:
+        rows = np.random.default_rng(0).permutation(n)[: 2 * CALIBRATION_ROWS]
+        left, right = rows[:CALIBRATION_ROWS], rows[CALIBRATION_ROWS:]
+        sample = (matrix[left] @ matrix[right].T).ravel()
+    levels = np.linspace(0, 1, CALIBRATION_QUANTILES)
+    return np.quantile(sample.astype(np.float64), levels)
+
+
+def percentiles(scores: np.ndarray | float, quantiles: np.ndarray) -> np.ndarray:
+    """Where each cosine falls among the pairs ``quantiles`` summarise, 0 to 100."""
+    levels = np.linspace(0, 100, len(quantiles))
+    return np.interp(np.asarray(scores, np.float64), quantiles, levels)
+
+
 @dataclass
 class SimilarityIndex:
     """Track ids, unit vectors and what deduplication needs (normalised artist and title)."""
@@ -73,31 +99,14 @@ class SimilarityIndex:
         self._pair_quantiles: np.ndarray | None = None
 
     def pair_quantiles(self) -> np.ndarray:
-        """Quantiles of the cosine over the library's pairs of distinct tracks (cached).
-
-        Every pair for up to CALIBRATION_ROWS tracks; beyond that a fixed random sample of
-        rows against other rows, which costs a few milliseconds at any library size.
-        """
+        """Quantiles of the cosine over the library's pairs of distinct tracks (cached)."""
         if self._pair_quantiles is None:
-            n = len(self)
-            if n < 2:
-                sample = np.zeros(1, np.float32)
-            elif n <= CALIBRATION_ROWS:
-                upper = np.triu_indices(n, k=1)
-                sample = (self.matrix @ self.matrix.T)[upper]
-            else:
-                rows = np.random.default_rng(0).permutation(n)[: 2 * CALIBRATION_ROWS]
-                left, right = rows[:CALIBRATION_ROWS], rows[CALIBRATION_ROWS:]
-                sample = (self.matrix[left] @ self.matrix[right].T).ravel()
-            levels = np.linspace(0, 1, CALIBRATION_QUANTILES)
-            self._pair_quantiles = np.quantile(sample.astype(np.float64), levels)
+            self._pair_quantiles = pair_quantiles(self.matrix)
         return self._pair_quantiles
 
     def percentiles(self, scores: np.ndarray) -> np.ndarray:
         """Where each cosine in ``scores`` falls among the library's pairs, 0 to 100."""
-        quantiles = self.pair_quantiles()
-        levels = np.linspace(0, 100, len(quantiles))
-        return np.interp(np.asarray(scores, np.float64), quantiles, levels)
+        return percentiles(scores, self.pair_quantiles())
 
     def __len__(self) -> int:
         return len(self.ids)
