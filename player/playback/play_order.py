@@ -5,7 +5,9 @@ Plain Python (no Qt) so the rules are easy to test. The queue holds only what is
 what already played (the history view keeps that). A double-click in the library plays that
 row and then carries on down the library list as it was sorted and filtered at that moment,
 after any queued tracks; under repeat all a queued track goes to the back of the queue as it
-ends, so a queue of its own repeats.
+ends, so a queue of its own repeats. A queued track that the list holds moves the list's place
+to it as it plays (foobar2000's and Strawberry's rule), so the list carries on after the last
+queued track it holds instead of playing the queued ones again.
 """
 
 from __future__ import annotations
@@ -100,6 +102,9 @@ class PlayOrder:
             if i >= 0:
                 del self.queue[i]
             self.playing = Choice(choice.track_id, QUEUE, -1)
+            held = self._list_position(choice.track_id)
+            if held is not None:
+                self.library_index = held
         else:
             self.library_index = choice.index
             self.playing = choice
@@ -161,6 +166,26 @@ class PlayOrder:
         self.playing = choice
         self._planned = None
         self._changed()
+
+    def _list_position(self, track_id: int) -> int | None:
+        """Where the list being carried on holds ``track_id``, if it does: its first place
+        after the current one, else its first place (a list may hold a track twice)."""
+        if not self.continue_library or self.library is None:
+            return None
+        found = np.flatnonzero(self.library == track_id)
+        if not len(found):
+            return None
+        later = found[found > self.library_index]
+        return int(later[0] if len(later) else found[0])
+
+    def _ahead_start(self) -> int:
+        """The list's place after the queue: after the last queued track it holds, where the
+        queue leaves it, else after the current place."""
+        for track_id in reversed(self.queue):
+            held = self._list_position(track_id)
+            if held is not None:
+                return held + 1
+        return self.library_index + 1
 
     def _list_holds(self, choice: Choice) -> bool:
         lib = self.library
@@ -240,16 +265,16 @@ class PlayOrder:
         self._changed()
 
     def upcoming_library(self) -> int:
-        """How many tracks of the library list are still to come after the current one."""
+        """How many tracks of the library list are still to come after the queue."""
         if self.library is None or not self.continue_library:
             return 0
-        return max(0, len(self.library) - self.library_index - 1)
+        return max(0, len(self.library) - self._ahead_start())
 
     def ahead(self, n: int) -> list[int]:
         """The next `n` tracks of the list after the queue (what the panel shows under it)."""
         if self.library is None or not self.continue_library:
             return []
-        start = self.library_index + 1
+        start = self._ahead_start()
         return [int(t) for t in self.library[start : start + n]]
 
     def remove_ahead(self, offsets: list[int]) -> list[int]:
@@ -257,9 +282,8 @@ class PlayOrder:
         tells `ahead_removed` listeners (a radio counts them as skips)."""
         if self.library is None or not offsets:
             return []
-        positions = sorted(
-            {self.library_index + 1 + o for o in offsets if 0 <= o < self.upcoming_library()}
-        )
+        start, upcoming = self._ahead_start(), self.upcoming_library()
+        positions = sorted({start + o for o in offsets if 0 <= o < upcoming})
         removed = [int(self.library[p]) for p in positions]
         self.library = np.delete(self.library, positions)
         self._planned = None

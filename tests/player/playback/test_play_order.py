@@ -93,3 +93,23 @@ def test_shuffled_library_still_plays_queued_tracks_first():
     order.insert(0, [7])
     assert order.advance().track_id == 7
     assert 100 <= order.advance().track_id < 200
+
+
+def test_the_list_carries_on_after_the_last_queued_track_it_holds():
+    # Queue two tracks further down the album being played: after them the album carries on
+    # from the second, and neither plays twice (what the panel showed before: both again).
+    order = PlayOrder()
+    order.start_library(np.arange(10, 20), 1)  # playing 11
+    order.insert(0, [15, 99, 16])  # 99 is from elsewhere
+    assert order.ahead(3) == [17, 18, 19]
+    assert [order.advance().track_id for _ in range(5)] == [15, 99, 16, 17, 18]
+    assert order.ahead(3) == [19]
+
+
+def test_removing_from_the_list_ahead_takes_what_the_panel_shows():
+    order = PlayOrder()
+    order.start_library(np.arange(10, 20), 0)
+    order.insert(0, [13])
+    assert order.ahead(2) == [14, 15]
+    assert order.remove_ahead([0]) == [14]
+    assert [order.advance().track_id for _ in range(2)] == [13, 15]
