@@ -95,6 +95,15 @@ class Job:
         finally:
             if store is not None:
                 store.close()
+            # The job stays referenced after it ends (its signals hold the slots connected to
+            # them, and a slot holds the job), so let go of the function and all it captured:
+            # before this, every job kept its data (a taste model, a decoded cover) for good.
+            self.fn = _finished
+
+
+def _finished(*_args: Any) -> None:
+    """What a job's function is once it ran: it cannot run twice."""
+    raise RuntimeError("this job has already run")
 
 
 class WorkerThreads:
