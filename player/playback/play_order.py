@@ -172,19 +172,23 @@ class PlayOrder:
         after the current one, else its first place (a list may hold a track twice)."""
         if not self.continue_library or self.library is None:
             return None
-        found = np.flatnonzero(self.library == track_id)
-        if not len(found):
-            return None
-        later = found[found > self.library_index]
-        return int(later[0] if len(later) else found[0])
+        places = np.flatnonzero(self.library == track_id)
+        return _first_after(places, self.library_index) if len(places) else None
 
     def _ahead_start(self) -> int:
         """The list's place after the queue: after the last queued track it holds, where the
-        queue leaves it, else after the current place."""
-        for track_id in reversed(self.queue):
-            held = self._list_position(track_id)
-            if held is not None:
-                return held + 1
+        queue leaves it, else after the current place. One pass over the list, however long
+        the queue (the panel asks on every change, on the GUI thread)."""
+        lib = self.library
+        if self.queue and self.continue_library and lib is not None:
+            held = np.flatnonzero(np.isin(lib, self.queue))
+            if len(held):
+                places: dict[int, list[int]] = {}
+                for place in held.tolist():
+                    places.setdefault(int(lib[place]), []).append(place)
+                for track_id in reversed(self.queue):
+                    if track_id in places:
+                        return _first_after(np.array(places[track_id]), self.library_index) + 1
         return self.library_index + 1
 
     def _list_holds(self, choice: Choice) -> bool:
@@ -324,3 +328,9 @@ class PlayOrder:
         self.queue = []
         self._planned = None
         self._changed()
+
+
+def _first_after(places: np.ndarray, index: int) -> int:
+    """The first of ``places`` (ascending, not empty) after ``index``, else the first."""
+    later = places[places > index]
+    return int(later[0] if len(later) else places[0])

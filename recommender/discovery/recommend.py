@@ -314,7 +314,6 @@ def _reasons(
                     if model.has_vector[row] and np.isfinite(sims[j]).any():
                         best = int(np.argmax(sims[j]))
                         sound_from[row] = (int(liked_v[best]), float(sims[j, best]))
-    quantiles = model.sound_quantiles() if sound_from else None
     wanted = set(cf_from.values()) | {r for r, _ in sound_from.values()}
     for row, track in model.tracks(sorted(wanted), store).items():
         names[row] = artist_and_title(track)
@@ -325,11 +324,7 @@ def _reasons(
             src, sim = sound_from[row]
             # "top 2 %": closer than all but that share of the library's pairs (a raw
             # cosine of 0.9 can be close or merely the least unrelated)
-            close = (
-                closeness_label(float(percentiles(sim, quantiles)))
-                if quantiles is not None
-                else f"{sim:.2f}"
-            )
+            close = closeness_label(float(percentiles(sim, model.sound_quantiles())))
             out[row].append(f"sounds like {names[src]} ({close})")
         if not out[row]:
             out[row].append("popular in your library" if model.play_count[row] else "new to you")

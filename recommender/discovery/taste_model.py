@@ -96,13 +96,12 @@ class TasteModel:
         by_id = get_tracks(store, [int(self.track_ids[r]) for r in rows])
         return {r: by_id[int(self.track_ids[r])] for r in rows if int(self.track_ids[r]) in by_id}
 
-    def sound_quantiles(self) -> np.ndarray | None:
+    def sound_quantiles(self) -> np.ndarray:
         """Quantiles of the sound cosine over the library's pairs (computed once), so a
         reason can say how close two tracks are among all pairs rather than a raw cosine."""
-        if self.vectors is None or not self.has_vector.any():
-            return None
         if self._sound_quantiles is None:
-            self._sound_quantiles = pair_quantiles(self.vectors[self.has_vector])
+            with_vector = self.vectors[self.has_vector] if self.vectors is not None else []
+            self._sound_quantiles = pair_quantiles(np.asarray(with_vector, np.float32))
         return self._sound_quantiles
 
     def sound_similarity(self, row: int, others: np.ndarray) -> np.ndarray:

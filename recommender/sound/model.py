@@ -20,6 +20,8 @@ CHECKSUM_KEY = "tonearm_sha256"
 """sha256 of the model file with this value's own 64 characters read as zeros (see seal_model)."""
 CHECKSUM_PLACEHOLDER = "0" * 64
 PROOF_SEED = 20261202  # the fixed input every model must turn into finite unit vectors
+ENCODER_KEY = "encoder_of"
+"""The patch encoder's own version in a model with a head (a head is fitted on an encoder)."""
 HEAD_KEY = "track_head"
 """Metadata holding a TrackHead as JSON (sound-cnn-5 on); models without one pool plainly."""
 
@@ -93,8 +95,7 @@ class SoundModel:
         self.version: str = meta.get(VERSION_KEY, "")
         if not self.version:
             raise ModelError(f"the sound model {path} does not record its version")
-        # the patch encoder's own version (a head is fitted on an encoder: train/head.py)
-        self.encoder_of: str = meta.get("encoder_of", "") or self.version
+        self.encoder_of: str = meta.get(ENCODER_KEY, "") or self.version
         self.path = path
         # the soundtracks it learnt from, so an evaluation can say which rows are not held out
         self.trained_on = {n for n in meta.get("trained_on", "").split(",") if n}

@@ -82,7 +82,7 @@ def mfcc_gaussian(patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, centred.T @ centred / max(len(mfcc) - 1, 1)
 
 
-def timbre_vector(patches: np.ndarray, kind: str = GAUSSIAN_SPD) -> np.ndarray:
+def timbre_vector(patches: np.ndarray, kind: str) -> np.ndarray:
     """(timbre_dim(kind),) float64 from (n, mels, frames) log-mel patches."""
     mean, cov = mfcc_gaussian(patches)
     if kind == LOG_EUCLIDEAN:

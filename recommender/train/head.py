@@ -26,6 +26,7 @@ from recommender.sound import frontend
 from recommender.sound.model import (
     CHECKSUM_KEY,
     CHECKSUM_PLACEHOLDER,
+    ENCODER_KEY,
     HEAD_KEY,
     VERSION_KEY,
     SoundModel,
@@ -81,7 +82,7 @@ def write_head(
         {
             VERSION_KEY: version,
             "excerpts": str(excerpts),
-            "encoder_of": parent,
+            ENCODER_KEY: parent,
             HEAD_KEY: head.to_json(),
             CHECKSUM_KEY: CHECKSUM_PLACEHOLDER,
         }
